@@ -1,0 +1,1 @@
+//! The jitter buffer: reordering, duplicate removal, late-packet drop and loss concealment.

@@ -1,0 +1,1 @@
+//! The N-1 conference mixer: rooms by name, each participant hears the sum of all others.

@@ -1,0 +1,1 @@
+//! SEMS's playlist: WAV files, silence, separators, loops, flush, and an event when empty.

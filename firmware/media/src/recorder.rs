@@ -1,0 +1,1 @@
+//! The recorder: writes 8 kHz 16-bit WAV.

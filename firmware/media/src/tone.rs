@@ -1,0 +1,1 @@
+//! Tone generation: ringback and dial tone, DTMF tones for a local analog leg.

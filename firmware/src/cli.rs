@@ -1,0 +1,129 @@
+//! The `dsmbox` command line. Each subcommand is a function that returns an exit code;
+//! `main.rs` only calls [`main`].
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::config::{self, ConfFile, MainConfig};
+use crate::{Error, logging, runtime};
+
+const HELP: &str = "\
+dsmbox: a programmable SIP voice appliance running SEMS DSM call flows
+
+Usage:
+  dsmbox run [--config DIR] [--loglevel N]   run the appliance (built-in defaults without --config)
+  dsmbox check --config DIR                  check a configuration directory and its scripts
+  dsmbox --version                           print the version
+  dsmbox --help                              print this help
+
+Options:
+  -c, --config DIR     configuration directory holding dsmbox.conf (or sems.conf)
+  -l, --loglevel N     0 error, 1 warning, 2 info, 3 debug (overrides the config file)
+
+Exit codes: 0 success, 1 a check or run failed, 2 the command line is wrong.
+";
+
+/// Runs the command line given by `args` (including the program name).
+pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    match dispatch(args) {
+        Ok(code) => code,
+        Err(Error::Usage(msg)) => {
+            eprintln!("dsmbox: {msg}\n\n{HELP}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn usage(e: impl std::fmt::Display) -> Error {
+    Error::Usage(e.to_string())
+}
+
+/// Options shared by the subcommands that load a configuration.
+#[derive(Debug, Default)]
+struct Common {
+    config: Option<PathBuf>,
+    loglevel: Option<u8>,
+}
+
+fn dispatch(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_iter(args);
+    let mut command: Option<String> = None;
+    let mut common = Common::default();
+    while let Some(arg) = parser.next().map_err(usage)? {
+        match arg {
+            Short('h') | Long("help") => {
+                print!("{HELP}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            Short('V') | Long("version") => {
+                println!("dsmbox {}", env!("CARGO_PKG_VERSION"));
+                return Ok(ExitCode::SUCCESS);
+            }
+            Short('c') | Long("config") => {
+                common.config = Some(parser.value().map_err(usage)?.into())
+            }
+            Short('l') | Long("loglevel") => {
+                let v: String = parser.value().map_err(usage)?.string().map_err(usage)?;
+                common.loglevel = Some(
+                    v.parse::<u8>()
+                        .ok()
+                        .filter(|l| *l <= 4)
+                        .ok_or_else(|| usage(format!("--loglevel: '{v}' is not 0..3")))?,
+                );
+            }
+            Value(v) if command.is_none() => command = Some(v.string().map_err(usage)?),
+            other => return Err(usage(other.unexpected())),
+        }
+    }
+    match command.as_deref() {
+        Some("run") => cmd_run(&common),
+        Some("check") => cmd_check(&common),
+        Some(other) => Err(usage(format!("unknown command '{other}'"))),
+        None => Err(usage("no command given")),
+    }
+}
+
+/// Loads the main configuration of `dir`, or the built-in defaults without one.
+fn load_main_config(dir: Option<&PathBuf>) -> Result<MainConfig, Error> {
+    let Some(dir) = dir else {
+        return Ok(MainConfig::embedded_default());
+    };
+    let path = config::find_main_file(dir)?;
+    let conf = ConfFile::load(&path)?;
+    MainConfig::from_conf(&conf, |notice| log::info!("{notice}"))
+        .map_err(|errs| Error::Config(errs.iter().map(ToString::to_string).collect()))
+}
+
+fn cmd_run(common: &Common) -> Result<ExitCode, Error> {
+    logging::init(common.loglevel.unwrap_or(2));
+    let cfg = load_main_config(common.config.as_ref())?;
+    logging::set_level(common.loglevel.unwrap_or(cfg.loglevel));
+    runtime::run(cfg)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_check(common: &Common) -> Result<ExitCode, Error> {
+    logging::init(common.loglevel.unwrap_or(1));
+    let Some(dir) = common.config.as_ref() else {
+        return Err(usage("check needs --config DIR"));
+    };
+    match load_main_config(Some(dir)) {
+        Ok(_) => {
+            println!("{}: ok", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(Error::Config(errs)) => {
+            for e in errs {
+                println!("{e}");
+            }
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(e),
+    }
+}

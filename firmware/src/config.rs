@@ -1,0 +1,451 @@
+//! SEMS-style configuration files: `key=value` lines, as SEMS's `AmConfigReader` reads them.
+//!
+//! One directory holds everything (`dsmbox run --config DIR`): the main file `dsmbox.conf`, or
+//! `sems.conf` in its place so that a SEMS configuration directory works as it is.
+//!
+//! The line syntax follows SEMS: `#` starts a comment line, a value ends at the first
+//! whitespace unless it is written in double quotes, and text after the value is ignored (so
+//! trailing comments work). A line without `=` is an error. We are more forgiving than SEMS
+//! where an SD card edited on another OS needs it: a UTF-8 byte-order mark and CRLF line ends
+//! are accepted. Every error names the file, line and column.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use crate::Error;
+
+/// One `key=value` entry and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The key, trimmed.
+    pub key: String,
+    /// The value, unquoted.
+    pub value: String,
+    /// 1-based line of the entry.
+    pub line: usize,
+    /// 1-based column where the value starts.
+    pub value_col: usize,
+}
+
+/// A parsed configuration file. Later entries of the same key win, as in SEMS.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfFile {
+    /// The file name used in messages.
+    pub path: String,
+    /// Entries in file order.
+    pub entries: Vec<Entry>,
+}
+
+/// A position in a configuration file, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// File name.
+    pub path: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub col: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Located {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path, self.line, self.col, self.message
+        )
+    }
+}
+
+impl ConfFile {
+    /// Parses configuration text. `path` is only used in messages.
+    pub fn parse(path: &str, text: &str) -> Result<ConfFile, Vec<Located>> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut entries = Vec::new();
+        let mut errors = Vec::new();
+        for (idx, raw) in text.split('\n').enumerate() {
+            let line_no = idx + 1;
+            let line = raw.strip_suffix('\r').unwrap_or(raw);
+            let body = line.trim_start();
+            if body.is_empty() || body.starts_with('#') {
+                continue;
+            }
+            let indent = line.len() - body.len();
+            let Some(eq) = body.find('=') else {
+                errors.push(Located {
+                    path: path.to_string(),
+                    line: line_no,
+                    col: indent + 1,
+                    message: format!("expected key=value, found '{}'", body.trim_end()),
+                });
+                continue;
+            };
+            let key = body[..eq].trim();
+            if key.is_empty() {
+                errors.push(Located {
+                    path: path.to_string(),
+                    line: line_no,
+                    col: indent + 1,
+                    message: "missing key before '='".to_string(),
+                });
+                continue;
+            }
+            let after = &body[eq + 1..];
+            let value_text = after.trim_start();
+            let value_col = indent + eq + 1 + (after.len() - value_text.len()) + 1;
+            let value = if let Some(quoted) = value_text.strip_prefix('"') {
+                match quoted.find('"') {
+                    Some(end) => quoted[..end].to_string(),
+                    None => {
+                        errors.push(Located {
+                            path: path.to_string(),
+                            line: line_no,
+                            col: value_col,
+                            message: "unterminated quoted value".to_string(),
+                        });
+                        continue;
+                    }
+                }
+            } else {
+                value_text
+                    .split(|c: char| c.is_whitespace())
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            };
+            entries.push(Entry {
+                key: key.to_string(),
+                value,
+                line: line_no,
+                value_col,
+            });
+        }
+        if errors.is_empty() {
+            Ok(ConfFile {
+                path: path.to_string(),
+                entries,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Reads and parses a file.
+    pub fn load(path: &Path) -> Result<ConfFile, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        ConfFile::parse(&path.display().to_string(), &text)
+            .map_err(|errs| Error::Config(errs.iter().map(ToString::to_string).collect()))
+    }
+
+    /// The value of `key`, the last one if it is given several times.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.entry(key).map(|e| e.value.as_str())
+    }
+
+    /// The entry of `key`, the last one if it is given several times.
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        self.entries.iter().rev().find(|e| e.key == key)
+    }
+
+    /// A message located at the value of `entry`.
+    pub fn error_at(&self, entry: &Entry, message: impl Into<String>) -> Located {
+        Located {
+            path: self.path.clone(),
+            line: entry.line,
+            col: entry.value_col,
+            message: message.into(),
+        }
+    }
+}
+
+/// Keys SEMS's `sems.conf` knows that dsmbox does not need: accepted with a notice, so a SEMS
+/// configuration loads unchanged.
+const SEMS_KEYS_IGNORED: &[&str] = &[
+    "load_plugins",
+    "exclude_plugins",
+    "plugin_path",
+    "plugin_config_path",
+    "fork",
+    "daemon",
+    "stderr",
+    "syslog_facility",
+    "log_sessions",
+    "log_events",
+    "signature",
+    "use_default_signature",
+    "session_processor_threads",
+    "media_processor_threads",
+    "rtp_receiver_threads",
+    "sip_server_threads",
+    "max_shutdown_time",
+    "shutdown_mode_reply",
+    "options_transcoder_out_stats_hdr",
+    "options_transcoder_in_stats_hdr",
+    "transcoder_out_stats_hdr",
+    "transcoder_in_stats_hdr",
+    "unhandled_reply_loglevel",
+    "use_raw_sockets",
+    "ignore_sig_chld",
+    "ignore_sig_pipe",
+    "default_bl_ttl",
+    "session_limit",
+    "cps_limit",
+    "options_session_limit",
+    "no_ringing_timeout",
+    "single_codec_in_ok",
+    "codec_order",
+    "exclude_payloads",
+    "accept_forked_dialogs",
+    "next_hop",
+    "next_hop_1st_req",
+    "proxy_sticky_auth",
+    "force_outbound_if",
+    "force_symmetric_rtp",
+    "sip_nat_handling",
+    "use_sdp_o_version",
+    "interfaces",
+    "wav_writer_codec",
+    "enable_rtsp",
+    "log_raw_messages",
+    "log_stderr",
+    "run_as_user",
+    "run_as_group",
+    "pid_file",
+];
+
+/// The settings of the main configuration file that dsmbox acts on, named as in `sems.conf`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MainConfig {
+    /// Address the SIP UDP socket binds to (`sip_ip`).
+    pub sip_ip: IpAddr,
+    /// SIP UDP port (`sip_port`, default 5060).
+    pub sip_port: u16,
+    /// Address RTP binds to (`media_ip`, default: `sip_ip`).
+    pub media_ip: IpAddr,
+    /// Lowest RTP port (`rtp_low_port`).
+    pub rtp_low_port: u16,
+    /// Highest RTP port (`rtp_high_port`).
+    pub rtp_high_port: u16,
+    /// Address written into SIP and SDP instead of the bound one, for NAT (`public_ip`).
+    pub public_ip: Option<IpAddr>,
+    /// Which DSM application serves inbound calls (`application`).
+    pub application: String,
+    /// SEMS log level, 0 error .. 3 debug (`loglevel`).
+    pub loglevel: u8,
+    /// Seconds without RTP before `rtpTimeout` (`dead_rtp_time`, 0 = off).
+    pub dead_rtp_time: u32,
+}
+
+impl MainConfig {
+    /// The built-in defaults: everything on 127.0.0.1, so a first start never exposes a port.
+    pub fn embedded_default() -> MainConfig {
+        let lo = IpAddr::from([127, 0, 0, 1]);
+        MainConfig {
+            sip_ip: lo,
+            sip_port: 5060,
+            media_ip: lo,
+            rtp_low_port: 10000,
+            rtp_high_port: 10999,
+            public_ip: None,
+            application: String::new(),
+            loglevel: 2,
+            dead_rtp_time: 300,
+        }
+    }
+
+    /// Reads the settings from a parsed main file; unknown keys are reported through `notice`.
+    pub fn from_conf(
+        conf: &ConfFile,
+        mut notice: impl FnMut(Located),
+    ) -> Result<MainConfig, Vec<Located>> {
+        let mut cfg = MainConfig::embedded_default();
+        let mut errors = Vec::new();
+        let mut media_ip_set = false;
+        for entry in &conf.entries {
+            let value = entry.value.as_str();
+            match entry.key.as_str() {
+                "sip_ip" => match value.parse() {
+                    Ok(ip) => cfg.sip_ip = ip,
+                    Err(_) => errors.push(
+                        conf.error_at(entry, format!("sip_ip: '{value}' is not an IP address")),
+                    ),
+                },
+                "media_ip" => match value.parse() {
+                    Ok(ip) => {
+                        cfg.media_ip = ip;
+                        media_ip_set = true;
+                    }
+                    Err(_) => errors.push(
+                        conf.error_at(entry, format!("media_ip: '{value}' is not an IP address")),
+                    ),
+                },
+                "public_ip" => {
+                    if value.is_empty() {
+                        cfg.public_ip = None;
+                    } else {
+                        match value.parse() {
+                            Ok(ip) => cfg.public_ip = Some(ip),
+                            Err(_) => errors.push(conf.error_at(
+                                entry,
+                                format!("public_ip: '{value}' is not an IP address"),
+                            )),
+                        }
+                    }
+                }
+                "sip_port" => {
+                    // 0 asks the OS for a free port (printed at start): for tests and demos.
+                    match value.parse::<u16>() {
+                        Ok(p) => cfg.sip_port = p,
+                        Err(_) => errors.push(conf.error_at(
+                            entry,
+                            format!("sip_port: '{value}' is not a port (0..65535)"),
+                        )),
+                    }
+                }
+                "rtp_low_port" => parse_port(conf, entry, &mut cfg.rtp_low_port, &mut errors),
+                "rtp_high_port" => parse_port(conf, entry, &mut cfg.rtp_high_port, &mut errors),
+                "application" => cfg.application = value.to_string(),
+                "loglevel" => match value.parse::<u8>() {
+                    Ok(l) if l <= 3 => cfg.loglevel = l,
+                    _ => errors
+                        .push(conf.error_at(entry, format!("loglevel: '{value}' is not 0..3"))),
+                },
+                "dead_rtp_time" => match value.parse() {
+                    Ok(s) => cfg.dead_rtp_time = s,
+                    Err(_) => errors.push(conf.error_at(
+                        entry,
+                        format!("dead_rtp_time: '{value}' is not a number of seconds"),
+                    )),
+                },
+                key if SEMS_KEYS_IGNORED.contains(&key) => notice(conf.error_at(
+                    entry,
+                    format!("'{key}' is a SEMS setting dsmbox does not need; ignored"),
+                )),
+                key => notice(conf.error_at(entry, format!("unknown setting '{key}'; ignored"))),
+            }
+        }
+        if !media_ip_set {
+            cfg.media_ip = cfg.sip_ip;
+        }
+        if cfg.rtp_low_port > cfg.rtp_high_port {
+            let at = conf
+                .entry("rtp_low_port")
+                .or_else(|| conf.entry("rtp_high_port"))
+                .map(|e| (e.line, e.value_col))
+                .unwrap_or((1, 1));
+            errors.push(Located {
+                path: conf.path.clone(),
+                line: at.0,
+                col: at.1,
+                message: format!(
+                    "rtp_low_port {} is above rtp_high_port {}",
+                    cfg.rtp_low_port, cfg.rtp_high_port
+                ),
+            });
+        }
+        if errors.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+fn parse_port(conf: &ConfFile, entry: &Entry, slot: &mut u16, errors: &mut Vec<Located>) {
+    match entry.value.parse::<u16>() {
+        Ok(p) if p > 0 => *slot = p,
+        _ => errors.push(conf.error_at(
+            entry,
+            format!("{}: '{}' is not a port (1..65535)", entry.key, entry.value),
+        )),
+    }
+}
+
+/// Names the main file may have inside a configuration directory, in the order they are tried.
+pub const MAIN_FILE_NAMES: &[&str] = &["dsmbox.conf", "sems.conf"];
+
+/// Finds the main configuration file in `dir`.
+pub fn find_main_file(dir: &Path) -> Result<PathBuf, Error> {
+    for name in MAIN_FILE_NAMES {
+        let p = dir.join(name);
+        if p.is_file() {
+            return Ok(p);
+        }
+    }
+    Err(Error::Config(vec![format!(
+        "{}: no dsmbox.conf or sems.conf in this directory",
+        dir.display()
+    )]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sems_syntax() {
+        let text = "\u{feff}# comment\r\n  sip_ip = 10.0.0.1   # trailing\r\nsip_port=5080\napplication=\"$(ruri.user)\"\n\n";
+        let c = ConfFile::parse("t.conf", text).unwrap();
+        assert_eq!(c.get("sip_ip"), Some("10.0.0.1"));
+        assert_eq!(c.get("sip_port"), Some("5080"));
+        assert_eq!(c.get("application"), Some("$(ruri.user)"));
+        let e = c.entry("sip_ip").unwrap();
+        assert_eq!((e.line, e.value_col), (2, 12));
+    }
+
+    #[test]
+    fn last_entry_wins() {
+        let c = ConfFile::parse("t", "a=1\na=2\n").unwrap();
+        assert_eq!(c.get("a"), Some("2"));
+    }
+
+    #[test]
+    fn line_without_equals_is_located() {
+        let errs = ConfFile::parse("x.conf", "a=1\n   garbage here\nb=\"open\n").unwrap_err();
+        let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            msgs[0],
+            "x.conf:2:4: expected key=value, found 'garbage here'"
+        );
+        assert_eq!(msgs[1], "x.conf:3:3: unterminated quoted value");
+    }
+
+    #[test]
+    fn main_config_validates_values() {
+        let c = ConfFile::parse(
+            "s.conf",
+            "sip_port=99999\nsip_ip=nope\nload_plugins=wav;dsm\nloglevel=3\n",
+        )
+        .unwrap();
+        let mut notices = Vec::new();
+        let errs = MainConfig::from_conf(&c, |n| notices.push(n.to_string())).unwrap_err();
+        let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            msgs,
+            vec![
+                "s.conf:1:10: sip_port: '99999' is not a port (0..65535)",
+                "s.conf:2:8: sip_ip: 'nope' is not an IP address"
+            ]
+        );
+        assert_eq!(notices.len(), 1);
+        assert!(notices[0].starts_with("s.conf:3:14: 'load_plugins' is a SEMS setting"));
+    }
+
+    #[test]
+    fn media_ip_follows_sip_ip() {
+        let c = ConfFile::parse(
+            "s.conf",
+            "sip_ip=192.0.2.7\nrtp_low_port=20000\nrtp_high_port=20099\n",
+        )
+        .unwrap();
+        let cfg = MainConfig::from_conf(&c, |_| {}).unwrap();
+        assert_eq!(cfg.media_ip, "192.0.2.7".parse::<IpAddr>().unwrap());
+        assert_eq!((cfg.rtp_low_port, cfg.rtp_high_port), (20000, 20099));
+    }
+}

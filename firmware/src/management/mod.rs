@@ -1,0 +1,1 @@
+//! The management port: SEMS-compatible XML-RPC (xmlrpc2di), the monitoring store and `dsmbox ctl`.

@@ -1,0 +1,87 @@
+//! The command line of the real binary: version, help, run on defaults and on a config
+//! directory, and `check` naming file, line and column.
+
+use std::process::Command;
+
+use e2e::{Appliance, TempDir, dsmbox_bin};
+
+#[test]
+fn version_prints_package_version() {
+    let out = Command::new(dsmbox_bin())
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("dsmbox {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn help_lists_commands_and_bad_usage_exits_2() {
+    let out = Command::new(dsmbox_bin()).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["run", "check", "--config"] {
+        assert!(text.contains(cmd), "help lacks {cmd}");
+    }
+    let out = Command::new(dsmbox_bin())
+        .arg("frobnicate")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown command 'frobnicate'"));
+}
+
+#[test]
+fn run_on_a_config_dir_listens_where_configured_and_stops_on_sigterm() {
+    let dir = TempDir::new("run");
+    dir.write(
+        "sems.conf",
+        "# a SEMS main file works as it is\nsip_ip=127.0.0.1\nsip_port=0\nload_plugins=wav;dsm\n",
+    );
+    let app = Appliance::start(&["--config", dir.path().to_str().unwrap()]);
+    assert_eq!(app.sip_addr.ip().to_string(), "127.0.0.1");
+    assert_ne!(app.sip_addr.port(), 0);
+    // The socket is really there: a datagram to it is accepted.
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.send_to(b"OPTIONS sip:x SIP/2.0\r\n\r\n", app.sip_addr)
+        .unwrap();
+    let status = app.terminate();
+    assert!(status.success(), "exit status {status}");
+}
+
+#[test]
+fn check_reports_file_line_and_column() {
+    let dir = TempDir::new("check");
+    dir.write(
+        "dsmbox.conf",
+        "sip_ip=127.0.0.1\nsip_port=70000\nthis line is wrong\n",
+    );
+    let out = Command::new(dsmbox_bin())
+        .args(["check", "--config", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let file = dir.path().join("dsmbox.conf");
+    assert!(
+        text.contains(&format!("{}:3:1: expected key=value", file.display())),
+        "{text}"
+    );
+
+    dir.write("dsmbox.conf", "sip_ip=127.0.0.1\nsip_port=70000\n");
+    let out = Command::new(dsmbox_bin())
+        .args(["check", "--config", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "{}:2:10: sip_port: '70000' is not a port",
+            file.display()
+        )),
+        "{text}"
+    );
+}
