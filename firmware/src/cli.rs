@@ -14,6 +14,7 @@ dsmbox: a programmable SIP voice appliance running SEMS DSM call flows
 Usage:
   dsmbox run [--config DIR] [--loglevel N]   run the appliance (built-in defaults without --config)
   dsmbox check --config DIR                  check a configuration directory and its scripts
+  dsmbox demo                                the appliance on its built-in demo configuration
   dsmbox --version                           print the version
   dsmbox --help                              print this help
 
@@ -84,6 +85,7 @@ fn dispatch(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error>
     match command.as_deref() {
         Some("run") => cmd_run(&common),
         Some("check") => cmd_check(&common),
+        Some("demo") => cmd_demo(&common),
         Some(other) => Err(usage(format!("unknown command '{other}'"))),
         None => Err(usage("no command given")),
     }
@@ -106,6 +108,16 @@ fn cmd_run(common: &Common) -> Result<ExitCode, Error> {
     logging::set_level(common.loglevel.unwrap_or(cfg.loglevel));
     runtime::run(cfg)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The README's first command: the appliance on embedded defaults, on 127.0.0.1.
+fn cmd_demo(common: &Common) -> Result<ExitCode, Error> {
+    if common.config.is_some() {
+        return Err(usage(
+            "demo runs on the built-in configuration; use `run --config DIR` for yours",
+        ));
+    }
+    cmd_run(common)
 }
 
 fn cmd_check(common: &Common) -> Result<ExitCode, Error> {
