@@ -5,14 +5,15 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::config::{self, ConfFile, MainConfig};
+use crate::config::{ConfFile, ConfigDirs, MainConfig};
 use crate::{Error, logging, runtime};
 
 const HELP: &str = "\
 dsmbox: a programmable SIP voice appliance running SEMS DSM call flows
 
 Usage:
-  dsmbox run [--config DIR] [--loglevel N]   run the appliance (built-in defaults without --config)
+  dsmbox run [--config DIR] [--defaults DIR] [--loglevel N]
+                                             run the appliance (built-in defaults without --config)
   dsmbox check --config DIR                  check a configuration directory and its scripts
   dsmbox demo                                the appliance on its built-in demo configuration
   dsmbox --version                           print the version
@@ -20,6 +21,7 @@ Usage:
 
 Options:
   -c, --config DIR     configuration directory holding dsmbox.conf (or sems.conf)
+  -d, --defaults DIR   where files missing from --config are taken from (e.g. /etc/dsmbox)
   -l, --loglevel N     0 error, 1 warning, 2 info, 3 debug (overrides the config file)
 
 Exit codes: 0 success, 1 a check or run failed, 2 the command line is wrong.
@@ -48,7 +50,20 @@ fn usage(e: impl std::fmt::Display) -> Error {
 #[derive(Debug, Default)]
 struct Common {
     config: Option<PathBuf>,
+    defaults: Option<PathBuf>,
     loglevel: Option<u8>,
+}
+
+impl Common {
+    fn dirs(&self) -> Option<ConfigDirs> {
+        if self.config.is_none() && self.defaults.is_none() {
+            return None;
+        }
+        Some(ConfigDirs::new(
+            self.config.as_deref(),
+            self.defaults.as_deref(),
+        ))
+    }
 }
 
 fn dispatch(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> {
@@ -91,12 +106,12 @@ fn dispatch(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error>
     }
 }
 
-/// Loads the main configuration of `dir`, or the built-in defaults without one.
-fn load_main_config(dir: Option<&PathBuf>) -> Result<MainConfig, Error> {
-    let Some(dir) = dir else {
+/// Loads the main configuration from `dirs`, or the built-in defaults without any.
+fn load_main_config(dirs: Option<&ConfigDirs>) -> Result<MainConfig, Error> {
+    let Some(dirs) = dirs else {
         return Ok(MainConfig::embedded_default());
     };
-    let path = config::find_main_file(dir)?;
+    let path = dirs.main_file()?;
     let conf = ConfFile::load(&path)?;
     MainConfig::from_conf(&conf, |notice| log::info!("{notice}"))
         .map_err(|errs| Error::Config(errs.iter().map(ToString::to_string).collect()))
@@ -104,7 +119,7 @@ fn load_main_config(dir: Option<&PathBuf>) -> Result<MainConfig, Error> {
 
 fn cmd_run(common: &Common) -> Result<ExitCode, Error> {
     logging::init(common.loglevel.unwrap_or(2));
-    let cfg = load_main_config(common.config.as_ref())?;
+    let cfg = load_main_config(common.dirs().as_ref())?;
     logging::set_level(common.loglevel.unwrap_or(cfg.loglevel));
     runtime::run(cfg)?;
     Ok(ExitCode::SUCCESS)
@@ -112,7 +127,7 @@ fn cmd_run(common: &Common) -> Result<ExitCode, Error> {
 
 /// The README's first command: the appliance on embedded defaults, on 127.0.0.1.
 fn cmd_demo(common: &Common) -> Result<ExitCode, Error> {
-    if common.config.is_some() {
+    if common.config.is_some() || common.defaults.is_some() {
         return Err(usage(
             "demo runs on the built-in configuration; use `run --config DIR` for yours",
         ));
@@ -122,12 +137,17 @@ fn cmd_demo(common: &Common) -> Result<ExitCode, Error> {
 
 fn cmd_check(common: &Common) -> Result<ExitCode, Error> {
     logging::init(common.loglevel.unwrap_or(1));
-    let Some(dir) = common.config.as_ref() else {
+    let Some(dirs) = common.dirs() else {
         return Err(usage("check needs --config DIR"));
     };
-    match load_main_config(Some(dir)) {
+    match load_main_config(Some(&dirs)) {
         Ok(_) => {
-            println!("{}: ok", dir.display());
+            let shown: Vec<String> = dirs
+                .dirs()
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect();
+            println!("{}: ok", shown.join(" + "));
             Ok(ExitCode::SUCCESS)
         }
         Err(Error::Config(errs)) => {

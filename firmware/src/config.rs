@@ -370,18 +370,93 @@ fn parse_port(conf: &ConfFile, entry: &Entry, slot: &mut u16, errors: &mut Vec<L
 /// Names the main file may have inside a configuration directory, in the order they are tried.
 pub const MAIN_FILE_NAMES: &[&str] = &["dsmbox.conf", "sems.conf"];
 
-/// Finds the main configuration file in `dir`.
-pub fn find_main_file(dir: &Path) -> Result<PathBuf, Error> {
-    for name in MAIN_FILE_NAMES {
-        let p = dir.join(name);
-        if p.is_file() {
-            return Ok(p);
+/// Where configuration files are looked up: the installer's directory first (on the
+/// appliance, `/boot/firmware/dsmbox` on the SD card's FAT partition), then the shipped
+/// defaults (`/etc/dsmbox`). A file present in the first wins over the same name in the second,
+/// file by file, so an installer copies only the files they change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigDirs {
+    dirs: Vec<PathBuf>,
+}
+
+impl ConfigDirs {
+    /// The search path `config` then `defaults`; a directory that does not exist is skipped
+    /// (the FAT partition is mounted `nofail`: a missing card must not stop the appliance).
+    pub fn new(config: Option<&Path>, defaults: Option<&Path>) -> ConfigDirs {
+        ConfigDirs {
+            dirs: config
+                .into_iter()
+                .chain(defaults)
+                .map(Path::to_path_buf)
+                .collect(),
         }
     }
-    Err(Error::Config(vec![format!(
-        "{}: no dsmbox.conf or sems.conf in this directory",
-        dir.display()
-    )]))
+
+    /// The directories searched, in order.
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
+    }
+
+    /// The first existing file named `rel` (an absolute `rel` is taken as it is).
+    pub fn find(&self, rel: &str) -> Option<PathBuf> {
+        let rel_path = Path::new(rel);
+        if rel_path.is_absolute() {
+            return rel_path.exists().then(|| rel_path.to_path_buf());
+        }
+        self.dirs
+            .iter()
+            .map(|d| d.join(rel_path))
+            .find(|p| p.exists())
+    }
+
+    /// The main configuration file: `dsmbox.conf` or `sems.conf`, from the first directory
+    /// that has either.
+    pub fn main_file(&self) -> Result<PathBuf, Error> {
+        for dir in &self.dirs {
+            for name in MAIN_FILE_NAMES {
+                let p = dir.join(name);
+                if p.is_file() {
+                    return Ok(p);
+                }
+            }
+        }
+        let searched: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
+        Err(Error::Config(vec![format!(
+            "{}: no dsmbox.conf or sems.conf here",
+            if searched.is_empty() {
+                "(no configuration directory)".to_string()
+            } else {
+                searched.join(", ")
+            }
+        )]))
+    }
+
+    /// Every `*.conf` file of the directory `rel` (relative: in each search directory; absolute:
+    /// that one), merged by file name with earlier directories winning, sorted by name. Dot
+    /// files (`._x.conf` from macOS) are skipped.
+    pub fn conf_files_in(&self, rel: &str) -> Vec<PathBuf> {
+        let rel_path = Path::new(rel);
+        let dirs: Vec<PathBuf> = if rel_path.is_absolute() {
+            vec![rel_path.to_path_buf()]
+        } else {
+            self.dirs.iter().map(|d| d.join(rel_path)).collect()
+        };
+        let mut by_name: std::collections::BTreeMap<String, PathBuf> =
+            std::collections::BTreeMap::new();
+        for dir in dirs {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') || !name.ends_with(".conf") || !e.path().is_file() {
+                    continue;
+                }
+                by_name.entry(name).or_insert_with(|| e.path());
+            }
+        }
+        by_name.into_values().collect()
+    }
 }
 
 #[cfg(test)]
@@ -435,6 +510,33 @@ mod tests {
         );
         assert_eq!(notices.len(), 1);
         assert!(notices[0].starts_with("s.conf:3:14: 'load_plugins' is a SEMS setting"));
+    }
+
+    #[test]
+    fn config_dirs_merge_file_by_file() {
+        let base = std::env::temp_dir().join(format!("dsmbox-cfgdirs-{}", std::process::id()));
+        let (fat, etc) = (base.join("fat"), base.join("etc"));
+        for d in [fat.join("dsm"), etc.join("dsm")] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(etc.join("dsmbox.conf"), "sip_port=1\n").unwrap();
+        std::fs::write(etc.join("dsm/a.conf"), "").unwrap();
+        std::fs::write(etc.join("dsm/b.conf"), "").unwrap();
+        std::fs::write(fat.join("dsm/b.conf"), "").unwrap();
+        std::fs::write(fat.join("dsm/._b.conf"), "").unwrap();
+        let dirs = ConfigDirs::new(Some(&fat), Some(&etc));
+        assert_eq!(dirs.main_file().unwrap(), etc.join("dsmbox.conf"));
+        std::fs::write(fat.join("sems.conf"), "sip_port=2\n").unwrap();
+        assert_eq!(dirs.main_file().unwrap(), fat.join("sems.conf"));
+        assert_eq!(
+            dirs.conf_files_in("dsm"),
+            vec![etc.join("dsm/a.conf"), fat.join("dsm/b.conf")]
+        );
+        assert_eq!(dirs.find("dsm/a.conf"), Some(etc.join("dsm/a.conf")));
+        assert_eq!(dirs.find("nope.conf"), None);
+        let missing = ConfigDirs::new(Some(&base.join("no-card")), Some(&etc));
+        assert_eq!(missing.main_file().unwrap(), etc.join("dsmbox.conf"));
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]
