@@ -84,6 +84,9 @@ fn dispatch(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error>
             Short('c') | Long("config") => {
                 common.config = Some(parser.value().map_err(usage)?.into())
             }
+            Short('d') | Long("defaults") => {
+                common.defaults = Some(parser.value().map_err(usage)?.into())
+            }
             Short('l') | Long("loglevel") => {
                 let v: String = parser.value().map_err(usage)?.string().map_err(usage)?;
                 common.loglevel = Some(
