@@ -32,7 +32,7 @@ stage() {
 stage "install: Debian packages and Rust targets"
 APT_HOST=(build-essential pkg-config file python3 python3-venv
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
-    libasound2-dev)
+    libasound2-dev baresip-core)
 APT_MULTIARCH=(libasound2-dev:arm64 libasound2-dev:armhf)
 APT_BACKPORTS=(qemu-user)
 missing=()
@@ -59,8 +59,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 rustup component add rustfmt clippy >/dev/null
 rustup target add aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf >/dev/null
+# pjsua2 (PJSIP's Python binding) is the second real phone of the end-to-end tests.
+if ! target/peers-venv/bin/python -c "import pjsua2" 2>/dev/null; then
+    python3 -m venv target/peers-venv
+    target/peers-venv/bin/pip install -q pjsua2-python==2.15.1.post1
+fi
 rustc --version
 qemu-aarch64 --version | head -n 1
+baresip -h 2>&1 | head -n 1
 
 # ---------------------------------------------------------------------------------------------
 stage "fmt"

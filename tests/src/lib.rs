@@ -4,6 +4,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audio;
+pub mod peers;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
