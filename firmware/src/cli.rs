@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::config::{ConfFile, ConfigDirs, MainConfig};
-use crate::{Error, logging, runtime};
+use crate::{Error, db, logging, runtime};
 
 const HELP: &str = "\
 dsmbox: a programmable SIP voice appliance running SEMS DSM call flows
@@ -16,6 +16,8 @@ Usage:
                                              run the appliance (built-in defaults without --config)
   dsmbox check --config DIR                  check a configuration directory and its scripts
   dsmbox demo                                the appliance on its built-in demo configuration
+  dsmbox callees import FILE.csv [--db URL]  replace the callee table (caller,callee,pin)
+  dsmbox callees export [--db URL]           print the callee table as CSV
   dsmbox --version                           print the version
   dsmbox --help                              print this help
 
@@ -23,6 +25,7 @@ Options:
   -c, --config DIR     configuration directory holding dsmbox.conf (or sems.conf)
   -d, --defaults DIR   where files missing from --config are taken from (e.g. /etc/dsmbox)
   -l, --loglevel N     0 error, 1 warning, 2 info, 3 debug (overrides the config file)
+      --db URL         database (sqlite:///path.db); default: db_url of the main configuration
 
 Exit codes: 0 success, 1 a check or run failed, 2 the command line is wrong.
 ";
@@ -52,6 +55,7 @@ struct Common {
     config: Option<PathBuf>,
     defaults: Option<PathBuf>,
     loglevel: Option<u8>,
+    db: Option<String>,
 }
 
 impl Common {
@@ -70,6 +74,7 @@ fn dispatch(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error>
     use lexopt::prelude::*;
     let mut parser = lexopt::Parser::from_iter(args);
     let mut command: Option<String> = None;
+    let mut rest: Vec<String> = Vec::new();
     let mut common = Common::default();
     while let Some(arg) = parser.next().map_err(usage)? {
         match arg {
@@ -96,14 +101,24 @@ fn dispatch(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error>
                         .ok_or_else(|| usage(format!("--loglevel: '{v}' is not 0..3")))?,
                 );
             }
+            Long("db") => common.db = Some(parser.value().map_err(usage)?.string().map_err(usage)?),
             Value(v) if command.is_none() => command = Some(v.string().map_err(usage)?),
+            Value(v) => rest.push(v.string().map_err(usage)?),
             other => return Err(usage(other.unexpected())),
         }
     }
+    let no_args = |name: &str| {
+        if rest.is_empty() {
+            Ok(())
+        } else {
+            Err(usage(format!("{name} takes no argument '{}'", rest[0])))
+        }
+    };
     match command.as_deref() {
-        Some("run") => cmd_run(&common),
-        Some("check") => cmd_check(&common),
-        Some("demo") => cmd_demo(&common),
+        Some("run") => no_args("run").and_then(|()| cmd_run(&common)),
+        Some("check") => no_args("check").and_then(|()| cmd_check(&common)),
+        Some("demo") => no_args("demo").and_then(|()| cmd_demo(&common)),
+        Some("callees") => cmd_callees(&common, &rest),
         Some(other) => Err(usage(format!("unknown command '{other}'"))),
         None => Err(usage("no command given")),
     }
@@ -160,5 +175,51 @@ fn cmd_check(common: &Common) -> Result<ExitCode, Error> {
             Ok(ExitCode::from(1))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// `dsmbox callees import FILE` / `dsmbox callees export`: the installer's callee table.
+fn cmd_callees(common: &Common, rest: &[String]) -> Result<ExitCode, Error> {
+    logging::init(common.loglevel.unwrap_or(1));
+    let (url, base) = match &common.db {
+        Some(url) => (url.clone(), std::env::current_dir().unwrap_or_default()),
+        None => {
+            let Some(dirs) = common.dirs() else {
+                return Err(usage("callees needs --db URL or --config DIR"));
+            };
+            let cfg = load_main_config(Some(&dirs))?;
+            (cfg.db_url.clone(), cfg.base_dir.clone())
+        }
+    };
+    let location = db::parse_db_url(&url, &base).map_err(|e| Error::Config(vec![e.to_string()]))?;
+    let mut database =
+        db::Database::open_or_create(&location).map_err(|e| Error::Config(vec![e.to_string()]))?;
+    match rest {
+        [verb, file] if verb == "import" => {
+            let text = std::fs::read_to_string(file).map_err(|source| Error::Io {
+                path: file.into(),
+                source,
+            })?;
+            match database.import_callees_csv(file, &text) {
+                Ok(n) => {
+                    println!("imported {n} callees into {url}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    println!("{e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        [verb] if verb == "export" => {
+            let csv = database
+                .export_callees_csv()
+                .map_err(|e| Error::Config(vec![e.to_string()]))?;
+            print!("{csv}");
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => Err(usage(
+            "use: dsmbox callees import FILE.csv | dsmbox callees export",
+        )),
     }
 }

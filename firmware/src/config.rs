@@ -240,6 +240,11 @@ pub struct MainConfig {
     pub loglevel: u8,
     /// Seconds without RTP before `rtpTimeout` (`dead_rtp_time`, 0 = off).
     pub dead_rtp_time: u32,
+    /// The appliance's database (`db_url`, a dsmbox setting): the callee table lives here and
+    /// `callees.csv` is imported into it at start-up.
+    pub db_url: String,
+    /// The directory of the main file: relative paths in settings are relative to it.
+    pub base_dir: PathBuf,
 }
 
 impl MainConfig {
@@ -256,6 +261,8 @@ impl MainConfig {
             application: String::new(),
             loglevel: 2,
             dead_rtp_time: 300,
+            db_url: "sqlite:///var/lib/dsmbox/dsmbox.db".to_string(),
+            base_dir: PathBuf::from("."),
         }
     }
 
@@ -265,6 +272,10 @@ impl MainConfig {
         mut notice: impl FnMut(Located),
     ) -> Result<MainConfig, Vec<Located>> {
         let mut cfg = MainConfig::embedded_default();
+        cfg.base_dir = Path::new(&conf.path)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         let mut errors = Vec::new();
         let mut media_ip_set = false;
         for entry in &conf.entries {
@@ -311,6 +322,10 @@ impl MainConfig {
                 "rtp_low_port" => parse_port(conf, entry, &mut cfg.rtp_low_port, &mut errors),
                 "rtp_high_port" => parse_port(conf, entry, &mut cfg.rtp_high_port, &mut errors),
                 "application" => cfg.application = value.to_string(),
+                "db_url" => match crate::db::parse_db_url(value, &cfg.base_dir) {
+                    Ok(_) => cfg.db_url = value.to_string(),
+                    Err(e) => errors.push(conf.error_at(entry, e.to_string())),
+                },
                 "loglevel" => match value.parse::<u8>() {
                     Ok(l) if l <= 3 => cfg.loglevel = l,
                     _ => errors

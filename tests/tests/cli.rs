@@ -85,3 +85,47 @@ fn check_reports_file_line_and_column() {
         "{text}"
     );
 }
+
+#[test]
+fn callees_import_export_round_trip_and_errors_name_lines() {
+    let dir = TempDir::new("callees");
+    let db = format!("sqlite://{}/data.db", dir.path().display());
+    let csv = dir.write(
+        "callees.csv",
+        "caller,callee,pin\n35,john,12345\n35,anna,54321\n",
+    );
+    let out = Command::new(dsmbox_bin())
+        .args(["callees", "import", csv.to_str().unwrap(), "--db", &db])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = Command::new(dsmbox_bin())
+        .args(["callees", "export", "--db", &db])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "caller,callee,pin\n35,john,12345\n35,anna,54321\n"
+    );
+
+    let bad = dir.write("bad.csv", "35,bob,1\n36,only-two\n");
+    let out = Command::new(dsmbox_bin())
+        .args(["callees", "import", bad.to_str().unwrap(), "--db", &db])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("bad.csv:2: expected 3 fields"));
+    // A failed import changes nothing.
+    let out = Command::new(dsmbox_bin())
+        .args(["callees", "export", "--db", &db])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "caller,callee,pin\n35,john,12345\n35,anna,54321\n"
+    );
+}
