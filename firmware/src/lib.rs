@@ -19,6 +19,7 @@ pub mod db;
 pub mod error;
 pub mod logging;
 pub mod management;
+pub mod net;
 pub mod runtime;
 
 pub use error::Error;
