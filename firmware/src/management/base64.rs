@@ -68,7 +68,7 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
         }
     }
     // A single leftover sextet cannot encode a byte; padding must complete the last quantum.
-    if count % 4 == 1 || padding > 2 || (padding > 0 && (count + padding) % 4 != 0) {
+    if count % 4 == 1 || padding > 2 || (padding > 0 && !(count + padding).is_multiple_of(4)) {
         return None;
     }
     Some(out)
