@@ -179,7 +179,8 @@ impl std::fmt::Display for StoreFull {
 pub struct MonitoringStore {
     cfg: MonitoringConfig,
     records: BTreeMap<String, Record>,
-    /// When the garbage collector runs next; `None` = at the first `handle_timeout`.
+    /// When the garbage collector runs next; `None` until the first `handle_timeout`, which
+    /// schedules it one interval later (SEMS's collector sleeps before its first run).
     next_gc: Option<SystemTime>,
     /// The latest time we were given, used to purge finished records when the store is full.
     last_now: i64,
@@ -378,13 +379,20 @@ impl MonitoringStore {
         Some(self.next_gc.unwrap_or(UNIX_EPOCH))
     }
 
+    /// Whether the garbage collector is due at `now` (without running it).
+    fn gc_due(&self, now: SystemTime) -> bool {
+        self.next_gc.is_some_and(|due| now >= due)
+    }
+
     /// Runs the garbage collector if it is due.
     pub fn handle_timeout(&mut self, now: SystemTime) {
         self.note_time(now);
-        let Some(due) = self.poll_timeout() else {
+        if !self.cfg.run_garbage_collector {
             return;
-        };
-        if now >= due {
+        }
+        if self.next_gc.is_none() {
+            self.next_gc = Some(now + self.cfg.garbage_collector_interval);
+        } else if self.gc_due(now) {
             self.clear_finished(now);
             self.next_gc = Some(now + self.cfg.garbage_collector_interval);
         }
@@ -554,14 +562,20 @@ mod tests {
     fn garbage_collector_runs_on_its_interval() {
         let mut s = store();
         assert_eq!(s.poll_timeout(), Some(UNIX_EPOCH));
+        s.handle_timeout(at(990));
+        assert_eq!(
+            s.poll_timeout(),
+            Some(at(1000)),
+            "first run one interval after start"
+        );
         s.set("a", "k", "v".into()).unwrap();
-        s.mark_finished("a", at(1000)).unwrap();
-        s.handle_timeout(at(999));
-        assert_eq!(s.len(), 1, "not finished yet at 999");
-        assert_eq!(s.poll_timeout(), Some(at(1009)));
+        s.mark_finished("a", at(1001)).unwrap();
+        s.handle_timeout(at(1000));
+        assert_eq!(s.len(), 1, "not finished yet at 1000");
+        assert_eq!(s.poll_timeout(), Some(at(1010)));
         s.handle_timeout(at(1005));
-        assert_eq!(s.len(), 1, "not due before 1009");
-        s.handle_timeout(at(1009));
+        assert_eq!(s.len(), 1, "not due before 1010");
+        s.handle_timeout(at(1010));
         assert!(s.is_empty());
         let off = MonitoringStore::new(MonitoringConfig {
             run_garbage_collector: false,

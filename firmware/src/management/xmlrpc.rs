@@ -10,6 +10,8 @@
 //! - We never send `<nil/>` (Python rejects it without `allow_none`); `Nil` goes out as int 0,
 //!   as xmlrpc2di sends SEMS's undefined value.
 //! - `\r` is sent as `&#13;`, because an XML parser turns a literal CR into LF (XML 1.0 §2.11).
+//!   In the other direction we do *not* normalise line ends in values: Python sends a CR as a
+//!   raw byte, and SEMS's xmlrpc++ keeps it, so we do too.
 //!   Characters XML 1.0 cannot carry at all (most C0 controls) are sent as U+FFFD.
 //! - A `<!DOCTYPE>` is refused (no entity tricks), nesting is limited to [`MAX_DEPTH`].
 
@@ -232,8 +234,8 @@ impl<'a> Parser<'a> {
         let mut text = String::new();
         loop {
             match self.event()? {
-                Event::Text(t) => text.push_str(&t.xml10_content()),
-                Event::CData(t) => text.push_str(&t.xml10_content()),
+                Event::Text(t) => text.push_str(&t.into_inner()),
+                Event::CData(t) => text.push_str(&t.into_inner()),
                 Event::GeneralRef(r) => push_reference(&mut text, &r)?,
                 Event::Comment(_) | Event::PI(_) => {}
                 Event::End(e) if e.name().as_ref() == end => return Ok(text),
@@ -287,8 +289,8 @@ impl<'a> Parser<'a> {
         let mut text = String::new();
         loop {
             match self.event()? {
-                Event::Text(t) => text.push_str(&t.xml10_content()),
-                Event::CData(t) => text.push_str(&t.xml10_content()),
+                Event::Text(t) => text.push_str(&t.into_inner()),
+                Event::CData(t) => text.push_str(&t.into_inner()),
                 Event::GeneralRef(r) => push_reference(&mut text, &r)?,
                 Event::Comment(_) | Event::PI(_) => {}
                 Event::End(_) => return Ok(Value::String(text)),
