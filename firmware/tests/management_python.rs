@@ -3,6 +3,8 @@
 //! operator scripts (ported to Python 3 only where its syntax forces it), whose output must
 //! also be what `dsmbox ctl` prints.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::SystemTime;
