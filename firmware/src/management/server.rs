@@ -99,6 +99,30 @@ struct Shared {
     auth: Option<BasicAuth>,
     calls: mpsc::Sender<PendingCall>,
     active: AtomicUsize,
+    lingering: AtomicUsize,
+}
+
+/// Refused connections closed gently at once; beyond this they are dropped.
+const MAX_LINGERING: usize = 32;
+
+/// How long and how much we read and discard after refusing a request, before closing.
+const LINGER_TIME: Duration = Duration::from_millis(250);
+const LINGER_BYTES: usize = 256 * 1024;
+
+/// Shuts down our side and discards what the client still sends, for a bounded time and
+/// amount, then closes. Closing a socket with unread input makes the kernel send a reset,
+/// which can destroy the error response before the client reads it (RFC 9112 §9.6).
+async fn linger_close(stream: &mut TcpStream) {
+    let _ = stream.shutdown().await;
+    let deadline = Instant::now() + LINGER_TIME;
+    let mut sink = [0u8; 4096];
+    let mut total = 0;
+    while total < LINGER_BYTES {
+        match timeout_at(deadline, stream.read(&mut sink)).await {
+            Ok(Ok(n)) if n > 0 => total += n,
+            _ => break,
+        }
+    }
 }
 
 /// The listening server. [`run`](XmlRpcServer::run) is a `Send` future of network work only.
@@ -129,6 +153,7 @@ impl XmlRpcServer {
             auth: cfg.auth.clone(),
             calls: tx,
             active: AtomicUsize::new(0),
+            lingering: AtomicUsize::new(0),
         });
         Ok((XmlRpcServer { listener, shared }, CallQueue { rx }))
     }
@@ -159,6 +184,17 @@ impl XmlRpcServer {
                     "Service Unavailable",
                     &[("Retry-After", "1")],
                 ));
+                // Close gently when we can afford it, so the client reads the 503 instead of
+                // a reset; under a flood, just drop.
+                if shared.lingering.load(Ordering::Relaxed) < MAX_LINGERING {
+                    shared.lingering.fetch_add(1, Ordering::Relaxed);
+                    let shared = Arc::clone(&shared);
+                    tokio::spawn(async move {
+                        let mut stream = stream;
+                        linger_close(&mut stream).await;
+                        shared.lingering.fetch_sub(1, Ordering::Relaxed);
+                    });
+                }
                 continue;
             }
             shared.active.fetch_add(1, Ordering::Relaxed);
@@ -239,7 +275,7 @@ async fn refuse_with(
         limits.request_timeout,
     )
     .await;
-    let _ = stream.shutdown().await;
+    linger_close(stream).await;
     Err(format!("{status} {reason}: {why}"))
 }
 
