@@ -102,6 +102,9 @@ struct Shared {
     lingering: AtomicUsize,
 }
 
+/// How long a connection waits for the firmware's loop to answer a call.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Refused connections closed gently at once; beyond this they are dropped.
 const MAX_LINGERING: usize = 32;
 
@@ -497,9 +500,12 @@ async fn connection(mut stream: TcpStream, shared: &Shared) -> Result<(), Why> {
                     )
                     .await;
                 }
-                match answer.await {
-                    Ok(r) => r,
-                    Err(_) => Err(Fault::new(500, "Exception occured.")),
+                // The firmware's loop answers at once; this only bounds a stuck loop, so that
+                // connections cannot pile up behind it.
+                match timeout(ANSWER_TIMEOUT, answer).await {
+                    Ok(Ok(r)) => r,
+                    Ok(Err(_)) => Err(Fault::new(500, "Exception occured.")),
+                    Err(_) => Err(Fault::new(500, "Exception: no answer from the call loop")),
                 }
             }
             Err(e) => Err(Fault::new(400, format!("malformed XML-RPC request: {e}"))),
