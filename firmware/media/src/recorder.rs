@@ -17,8 +17,9 @@ use crate::wav::{StreamWriter, WriteAt};
 /// Why a frame was not (fully) recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum RecordError {
-    /// The file reached the 4 GiB RIFF limit; SEMS treats a failing input as "audio cleared".
-    #[error("recording reached the WAV size limit")]
+    /// The file reached its size limit (the writer's, at most the 4 GiB RIFF limit); SEMS
+    /// treats a failing input as "audio cleared".
+    #[error("recording reached its size limit")]
     Full,
     /// The write buffer was full because the firmware did not drain it; samples were dropped.
     #[error("recorder buffer overrun: samples dropped")]

@@ -75,6 +75,7 @@ pub struct StreamWriter {
     /// Data bytes the header on disk claims.
     covered: u64,
     patch_interval: u64,
+    max_data: u64,
     finished: bool,
     dropped: u64,
 }
@@ -88,12 +89,18 @@ impl Default for StreamWriter {
 impl StreamWriter {
     /// Buffer for two seconds of audio; header patched after every second of audio.
     pub fn new() -> Self {
-        Self::with_limits(2 * 2 * SAMPLE_RATE as usize, 2 * u64::from(SAMPLE_RATE))
+        Self::with_limits(
+            2 * 2 * SAMPLE_RATE as usize,
+            2 * u64::from(SAMPLE_RATE),
+            MAX_DATA_BYTES,
+        )
     }
 
     /// `buffer_bytes` of samples may wait between two drains (more are dropped and counted);
-    /// the header is patched after every `patch_interval` data bytes (at least 2).
-    pub fn with_limits(buffer_bytes: usize, patch_interval: u64) -> Self {
+    /// the header is patched after every `patch_interval` data bytes (at least 2); the file
+    /// stops growing at `max_data_bytes` of samples (capped at [`MAX_DATA_BYTES`]), a limit on
+    /// recording size for a board with little storage.
+    pub fn with_limits(buffer_bytes: usize, patch_interval: u64, max_data_bytes: u64) -> Self {
         Self {
             pending: Vec::with_capacity(buffer_bytes.max(2)),
             header_written: false,
@@ -101,20 +108,21 @@ impl StreamWriter {
             accepted: 0,
             covered: 0,
             patch_interval: patch_interval.max(2),
+            max_data: max_data_bytes.min(MAX_DATA_BYTES) & !1,
             finished: false,
             dropped: 0,
         }
     }
 
     /// Queue samples. Returns how many were accepted: fewer when the buffer is full (the caller
-    /// has not drained) or the file has reached [`MAX_DATA_BYTES`], or none after `finish`.
+    /// has not drained) or the file has reached its size limit, or none after `finish`.
     /// Never allocates.
     pub fn push(&mut self, samples: &[i16]) -> usize {
         if self.finished {
             return 0;
         }
         let room_buffer = (self.pending.capacity() - self.pending.len()) / 2;
-        let room_file = ((MAX_DATA_BYTES - self.accepted) / 2) as usize;
+        let room_file = ((self.max_data - self.accepted) / 2) as usize;
         let n = samples.len().min(room_buffer).min(room_file);
         for s in &samples[..n] {
             self.pending.extend_from_slice(&s.to_le_bytes());
@@ -149,7 +157,7 @@ impl StreamWriter {
             || (self.finished && self.flushed != self.covered);
         if due {
             self.covered = self.flushed;
-            // MAX_DATA_BYTES keeps this within u32.
+            // max_data <= MAX_DATA_BYTES keeps this within u32.
             out.extend_from_slice(&header(self.covered as u32));
             return Some(WriteAt { offset: 0 });
         }
@@ -171,9 +179,9 @@ impl StreamWriter {
         self.finished
     }
 
-    /// The file has reached [`MAX_DATA_BYTES`].
+    /// The file has reached its size limit.
     pub fn is_full(&self) -> bool {
-        MAX_DATA_BYTES - self.accepted < 2
+        self.max_data - self.accepted < 2
     }
 
     /// `finish` was called and every write, including the final header, has been handed out.
