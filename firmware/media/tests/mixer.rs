@@ -102,9 +102,9 @@ fn three_participants_hear_each_others_tones_at_their_levels() {
             }
         }
     }
-    for j in 0..3 {
+    for (j, h) in heard.iter().enumerate() {
         for (i, &(f, a)) in tones.iter().enumerate() {
-            let got = amplitude_at(&heard[j], f);
+            let got = amplitude_at(h, f);
             if i == j {
                 assert!(got < 0.5, "{j} hears its own {f} Hz at {got}");
             } else {

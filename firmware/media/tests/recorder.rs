@@ -38,7 +38,7 @@ fn a_file_cut_after_any_write_is_valid_and_holds_a_prefix() {
     let mut w = StreamWriter::with_limits(4000, 4000, wav::MAX_DATA_BYTES);
     let mut disk = Disk::default();
     let mut buf = Vec::new();
-    let mut check = |disk: &Disk| {
+    let check = |disk: &Disk| {
         let d = wav::decode(&disk.file).unwrap();
         assert_eq!(
             d.samples[..],
