@@ -178,10 +178,11 @@ struct Participant {
     mode: Mode,
     phase: Phase,
     has_input: bool,
-    /// This tick's input; after `tick`, its contribution (ramped while fading).
-    input: Frame,
-    /// Last tick's contribution, for the fade-out.
-    last: Frame,
+    /// Two input frames used in turn: `frames[cur]` is this tick's input (after pass 1 of
+    /// `tick`, its contribution, ramped while fading); the other is last tick's contribution,
+    /// kept for the fade-out. Flipping `cur` saves copying a frame per tick.
+    frames: [Frame; 2],
+    cur: usize,
     output: Frame,
 }
 
@@ -333,8 +334,8 @@ impl Conference {
             mode,
             phase: Phase::FadeIn,
             has_input: false,
-            input: [0; FRAME_SAMPLES],
-            last: [0; FRAME_SAMPLES],
+            frames: [[0; FRAME_SAMPLES]; 2],
+            cur: 0,
             output: [0; FRAME_SAMPLES],
         });
         let s = match self.free_slots.pop() {
@@ -491,7 +492,7 @@ impl Conference {
     pub fn put(&mut self, id: ParticipantId, input: &Frame) -> bool {
         match self.participant_mut(id) {
             Some(p) if p.phase.active() => {
-                p.input = *input;
+                p.frames[p.cur] = *input;
                 p.has_input = true;
                 true
             }
@@ -521,31 +522,34 @@ impl Conference {
                 let Some(p) = slots[s].participant.as_deref_mut() else {
                     continue;
                 };
+                let cur = p.cur;
+                let [a, b] = &mut p.frames;
+                let (input, last) = if cur == 0 { (a, &*b) } else { (b, &*a) };
                 if !p.has_input && p.phase != Phase::FadeOut {
-                    p.input = [0; FRAME_SAMPLES];
+                    *input = [0; FRAME_SAMPLES];
                 }
                 match p.phase {
                     Phase::Gone => continue,
                     Phase::Steady => {}
                     Phase::FadeIn => {
-                        for (k, x) in p.input.iter_mut().enumerate() {
+                        for (k, x) in input.iter_mut().enumerate() {
                             *x = ramp_up(k, *x);
                         }
                     }
                     Phase::FadeOut => {
                         if !p.has_input {
                             // Played backwards, the last frame starts where it ended.
-                            for (x, l) in p.input.iter_mut().zip(p.last.iter().rev()) {
+                            for (x, l) in input.iter_mut().zip(last.iter().rev()) {
                                 *x = *l;
                             }
                         }
-                        for (k, x) in p.input.iter_mut().enumerate() {
+                        for (k, x) in input.iter_mut().enumerate() {
                             *x = ramp_down(k, *x);
                         }
                     }
                 }
                 if p.mode.speaks() {
-                    for (acc, &x) in sum.iter_mut().zip(p.input.iter()) {
+                    for (acc, &x) in sum.iter_mut().zip(input.iter()) {
                         *acc += i32::from(x);
                     }
                 }
@@ -564,7 +568,10 @@ impl Conference {
                 }
                 let own_gain = i32::from(p.mode.speaks());
                 let fading_in = p.phase == Phase::FadeIn;
-                let samples = p.output.iter_mut().zip(sum.iter().zip(p.input.iter()));
+                let samples = p
+                    .output
+                    .iter_mut()
+                    .zip(sum.iter().zip(p.frames[p.cur].iter()));
                 for (k, (o, (&acc, &x))) in samples.enumerate() {
                     let v = (acc - own_gain * i32::from(x))
                         .clamp(i32::from(i16::MIN), i32::from(i16::MAX))
@@ -577,7 +584,7 @@ impl Conference {
                 let Some(p) = slots[s].participant.as_deref_mut() else {
                     continue;
                 };
-                p.last = p.input;
+                p.cur ^= 1; // this tick's contribution becomes "last"
                 p.has_input = false;
                 p.phase = match p.phase {
                     Phase::FadeIn | Phase::Steady => Phase::Steady,
