@@ -1,1 +1,0 @@
-//! WAV (RIFF) reading and writing: 16-bit PCM and G.711, with resampling to 8 kHz.
