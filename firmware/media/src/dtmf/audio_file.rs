@@ -212,6 +212,36 @@ mod tests {
     }
 
     #[test]
+    fn random_bytes_after_a_riff_header_do_not_panic() {
+        // A deterministic stand-in for a fuzz target: 20000 random files, most of them with a
+        // valid-looking RIFF/WAVE prefix and random chunk ids and sizes.
+        let mut x = 0x853c_49e6_748f_ea9bu64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..20000 {
+            let len = (next() % 96) as usize;
+            let mut b: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            if next() % 4 != 0 && b.len() >= 12 {
+                b[0..4].copy_from_slice(b"RIFF");
+                b[8..12].copy_from_slice(b"WAVE");
+                for at in [12usize, 36] {
+                    if b.len() >= at + 4 {
+                        let id: &[u8; 4] = if next() % 2 == 0 { b"fmt " } else { b"data" };
+                        b[at..at + 4].copy_from_slice(id);
+                    }
+                }
+            }
+            if let Ok(pcm) = decode_audio_file(&b) {
+                let _ = detect_digits_in_pcm(&pcm);
+            }
+        }
+    }
+
+    #[test]
     fn truncated_and_hostile_headers_do_not_panic() {
         let full = wav(1, 1, 8000, 16, &[1, 0, 2, 0, 3, 0]);
         for cut in 0..full.len() {
