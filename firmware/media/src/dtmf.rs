@@ -1,1 +1,0 @@
-//! In-band DTMF detection: a fixed-point Goertzel detector for 8 kHz audio in 20 ms frames.
