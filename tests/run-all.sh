@@ -32,7 +32,7 @@ stage() {
 stage "install: Debian packages and Rust targets"
 APT_HOST=(build-essential pkg-config file python3 python3-venv
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
-    libasound2-dev baresip-core)
+    libasound2-dev baresip-core libspandsp-dev espeak-ng sox)
 APT_MULTIARCH=(libasound2-dev:arm64 libasound2-dev:armhf)
 APT_BACKPORTS=(qemu-user)
 missing=()
@@ -86,6 +86,12 @@ count_tests() {
 stage "host tests (x86_64): cargo test --workspace"
 cargo test --workspace --all-features --locked 2>&1 | tee "$LOGDIR/host.log"
 HOST_COUNT=$(count_tests "$LOGDIR/host.log")
+
+# ---------------------------------------------------------------------------------------------
+# The in-band DTMF detector against spandsp on the shared corpus (docs/dtmf-detector.md):
+# fails the run if a must-detect/must-reject/talk-off target is missed.
+stage "DTMF detector scored beside spandsp on the corpus"
+bash firmware/media/tools/dtmf-ref/score-ours.sh 2>&1 | tee "$LOGDIR/dtmf.log"
 
 # ---------------------------------------------------------------------------------------------
 stage "release cross-builds: aarch64 (Pi 3/4/5, 64-bit) and armv7 (32-bit Pi OS), with ALSA"

@@ -18,6 +18,10 @@ Usage:
   dsmbox demo                                the appliance on its built-in demo configuration
   dsmbox callees import FILE.csv [--db URL]  replace the callee table (caller,callee,pin)
   dsmbox callees export [--db URL]           print the callee table as CSV
+  dsmbox dtmf-detect FILE                    print the DTMF digits in a recording (WAV, or raw
+                                             s16le 8 kHz mono)
+  dsmbox ctl calls|states|get ID|reload [PATH NAME] [--host H --port P]
+                                             talk to a running dsmbox's management port
   dsmbox --version                           print the version
   dsmbox --help                              print this help
 
@@ -32,6 +36,15 @@ Exit codes: 0 success, 1 a check or run failed, 2 the command line is wrong.
 
 /// Runs the command line given by `args` (including the program name).
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let args: Vec<OsString> = args.into_iter().collect();
+    // `ctl` has its own options (--host, --port, ...): hand it everything after the word.
+    if args.get(1).is_some_and(|a| a == "ctl") {
+        let rest: Vec<String> = args[2..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        return crate::management::ctl_main(&rest);
+    }
     match dispatch(args) {
         Ok(code) => code,
         Err(Error::Usage(msg)) => {
@@ -119,6 +132,7 @@ fn dispatch(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error>
         Some("check") => no_args("check").and_then(|()| cmd_check(&common)),
         Some("demo") => no_args("demo").and_then(|()| cmd_demo(&common)),
         Some("callees") => cmd_callees(&common, &rest),
+        Some("dtmf-detect") => cmd_dtmf_detect(&rest),
         Some(other) => Err(usage(format!("unknown command '{other}'"))),
         None => Err(usage("no command given")),
     }
@@ -222,4 +236,27 @@ fn cmd_callees(common: &Common, rest: &[String]) -> Result<ExitCode, Error> {
             "use: dsmbox callees import FILE.csv | dsmbox callees export",
         )),
     }
+}
+
+/// `dsmbox dtmf-detect FILE`: the in-band detector on a recording. The digits go on the first
+/// line of stdout (the contract of the DTMF scoring harness); WAVs of any common format and
+/// rate are converted to 8 kHz first, anything else is read as raw s16le 8 kHz mono.
+fn cmd_dtmf_detect(rest: &[String]) -> Result<ExitCode, Error> {
+    let [path] = rest else {
+        return Err(usage("use: dsmbox dtmf-detect FILE"));
+    };
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.into(),
+        source,
+    })?;
+    let pcm = if bytes.starts_with(b"RIFF") {
+        media::wav::decode(&bytes)
+            .map_err(|e| Error::Config(vec![format!("{path}: {e}")]))?
+            .samples
+    } else {
+        media::dtmf::decode_audio_file(&bytes)
+            .map_err(|e| Error::Config(vec![format!("{path}: {e}")]))?
+    };
+    println!("{}", media::dtmf::detect_digits_in_pcm(&pcm));
+    Ok(ExitCode::SUCCESS)
 }

@@ -129,3 +129,41 @@ fn callees_import_export_round_trip_and_errors_name_lines() {
         "caller,callee,pin\n35,john,12345\n35,anna,54321\n"
     );
 }
+
+#[test]
+fn dtmf_detect_reads_digits_from_a_wav_and_raw_audio() {
+    let dir = TempDir::new("dtmf-detect");
+    let samples = e2e::audio::dtmf("147*0#", 60, 60, 200);
+    let wav = dir.path().join("digits.wav");
+    e2e::audio::write_wav(&wav, &samples);
+    let out = Command::new(dsmbox_bin())
+        .arg("dtmf-detect")
+        .arg(&wav)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().next(),
+        Some("147*0#")
+    );
+    let raw: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+    let raw_path = dir.path().join("digits.raw");
+    std::fs::write(&raw_path, raw).unwrap();
+    let out = Command::new(dsmbox_bin())
+        .arg("dtmf-detect")
+        .arg(&raw_path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().next(),
+        Some("147*0#")
+    );
+    let silence = dir.path().join("silence.wav");
+    e2e::audio::write_wav(&silence, &vec![0; 8000]);
+    let out = Command::new(dsmbox_bin())
+        .arg("dtmf-detect")
+        .arg(&silence)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "\n");
+}
