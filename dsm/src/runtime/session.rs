@@ -81,6 +81,10 @@ pub struct EventOutcome {
     /// Whether the event ran at all (events after `stop`, other than `beforeDestroy`, are
     /// dropped).
     pub ran: bool,
+    /// Whether the script acted on the SIP dialog during the event (a reply, `acceptInvite`,
+    /// `dlg.bye`, `stop(true)`). After the `invite` event SEMS sends 200 OK only when this is
+    /// false: `$connect_session=0` alone no longer suppresses it (spec §0 item 3).
+    pub dialog_touched: bool,
 }
 
 #[derive(Clone)]
@@ -253,10 +257,21 @@ impl Session {
             }
             _ => self.st.message = None,
         }
+        let before = self.st.commands.len();
         let params = self.run_event(now, host, event.kind, event.params, false);
         self.st.message = None;
+        let dialog_touched = self.st.commands.iter().skip(before).any(|c| {
+            matches!(
+                c,
+                Command::Reply { .. }
+                    | Command::AcceptInvite { .. }
+                    | Command::Bye { .. }
+                    | Command::Stop { send_bye: true }
+            )
+        });
         self.after_event();
         EventOutcome {
+            dialog_touched,
             processed: params
                 .as_ref()
                 .and_then(|p| p.get("processed"))
