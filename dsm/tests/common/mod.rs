@@ -206,6 +206,10 @@ impl Host for FakeHost {
         Ok(())
     }
 
+    fn db_connected(&mut self, handle: u64) -> bool {
+        self.conns.contains_key(&handle)
+    }
+
     fn file_exists(&mut self, path: &str) -> bool {
         self.calls
             .push(HostCall::Other(format!("file_exists {path}")));
