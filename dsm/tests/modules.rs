@@ -252,10 +252,10 @@ fn event_queues_and_objects() {
 
 #[test]
 fn di_calls_go_to_the_host() {
-    struct DiHost(FakeHost, Vec<(String, String, Vec<DiArg>)>);
+    struct DiHost(Vec<(String, String, Vec<DiArg>)>);
     impl Host for DiHost {
         fn di_call(&mut self, f: &str, func: &str, args: &[DiArg]) -> Result<DiValue, String> {
-            self.1.push((f.into(), func.into(), args.to_vec()));
+            self.0.push((f.into(), func.into(), args.to_vec()));
             Ok(DiValue::Array(vec![
                 DiValue::Str("a".into()),
                 DiValue::Int(7),
@@ -267,13 +267,13 @@ fn di_calls_go_to_the_host() {
          DIgetResult(fact, fn, \"lit\", (int)$n, (struct)st, (array)ar, $n);\n \
          DIgetResultArray(fact, fn2);\n DI(x);\n} -> A;\n",
     );
-    let mut host = DiHost(FakeHost::new(Db::NoTable), Vec::new());
+    let mut host = DiHost(Vec::new());
     let mut s = Session::new(c, "main", SessionConfig::default()).unwrap();
     let now = std::time::Instant::now();
     s.start(now, &mut host).unwrap();
     s.handle_event(now, Event::hangup(""), &mut host);
     assert_eq!(
-        host.1[0],
+        host.0[0],
         (
             "fact".to_string(),
             "fn".to_string(),
@@ -526,14 +526,14 @@ fn db_run(text: &str) -> Run {
     cfg.vars
         .insert("config.db_url".into(), "sqlite::memory:".into());
     let mut r = Run {
-        session: Session::new(c, "main", cfg).unwrap(),
+        session: Session::new(c, "main", cfg).expect("session"),
         host: FakeHost::new(Db::Rows(vec![
             ("35", "john", "12345"),
             ("35", "anna", "54321"),
         ])),
         now: std::time::Instant::now(),
     };
-    r.session.start(r.now, &mut r.host).unwrap();
+    r.session.start(r.now, &mut r.host).expect("start");
     r
 }
 
