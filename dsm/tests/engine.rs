@@ -441,3 +441,17 @@ fn session_construction_errors() {
         Err(Error::Lifecycle("already started"))
     );
 }
+
+#[test]
+fn jump_loops_between_initial_states_are_cut_off() {
+    let c = load_many(&[
+        ("a", "initial state A enter { jumpFSM(b); };\n"),
+        ("b", "initial state B enter { jumpFSM(a); };\n"),
+    ]);
+    let mut r = Run::with(c, "a", SessionConfig::default());
+    let logs = r.logs();
+    assert!(
+        logs.last().is_some_and(|l| l.contains("event abandoned")),
+        "{logs:?}"
+    );
+}

@@ -682,3 +682,18 @@ fn every_error_is_reported_not_just_the_first() {
     );
     assert_eq!(e.len(), 9, "{e:#?}");
 }
+
+#[test]
+fn function_inlining_is_bounded() {
+    let mut text = String::from("function f0() { set($x=1); };\n");
+    for i in 1..12 {
+        let calls = format!("f{}(); ", i - 1).repeat(10);
+        text.push_str(&format!("function f{i}() {{ {calls} }};\n"));
+    }
+    text.push_str("initial state A enter { f11(); };\n");
+    let e = errors(&text);
+    assert!(
+        e.iter().any(|e| e.contains("after inlining functions")),
+        "{e:?}"
+    );
+}

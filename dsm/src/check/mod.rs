@@ -8,7 +8,7 @@
 //! elements left unfinished at the end of the file, which SEMS only logs and that leave a
 //! script that cannot work as written.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::error::{Diagnostic, Location, Span};
@@ -40,7 +40,14 @@ struct Checker<'a> {
     imports: Vec<Option<Arc<Module>>>,
     functions: Vec<Block>,
     diags: Vec<Diagnostic>,
+    /// Elements produced so far (functions are macros: nested calls multiply).
+    elements: usize,
+    too_big: bool,
 }
+
+/// Limit on action elements of one script after function inlining (an extension: a chain of
+/// functions that each call the previous one many times grows exponentially).
+const MAX_ELEMENTS: usize = 1_000_000;
 
 /// Parses and checks one preprocessed script. Returns the diagram (possibly partial) and
 /// every diagnostic.
@@ -60,6 +67,8 @@ pub(crate) fn check_script(
         imports: Vec::new(),
         functions: Vec::new(),
         diags: Vec::new(),
+        elements: 0,
+        too_big: false,
     };
     for issue in &parsed.issues {
         match issue.level {
@@ -128,12 +137,13 @@ impl Checker<'_> {
         let mut initial: Option<usize> = None;
         // (source state indices, transition without its target resolved)
         let mut pending: Vec<Pending> = Vec::new();
-        let mut seen_states = HashSet::new();
+        // First state of each name (SEMS's getState returns the first).
+        let mut first_index: HashMap<String, usize> = HashMap::new();
 
         for item in &script.items {
             match item {
                 Item::State(s) => {
-                    if !seen_states.insert(s.name.clone()) {
+                    if first_index.contains_key(&s.name) {
                         self.warn(
                             s.name_span,
                             format!(
@@ -143,6 +153,7 @@ impl Checker<'_> {
                         );
                     }
                     let idx = states.len();
+                    first_index.entry(s.name.clone()).or_insert(idx);
                     states.push(State {
                         name: s.name.clone(),
                         enter: self.block(&s.enter),
@@ -190,7 +201,7 @@ impl Checker<'_> {
                     let target_name = t.target.as_ref().map(|x| x.0.clone()).unwrap_or_default();
                     let mut found = Vec::new();
                     for src in &sources {
-                        match states.iter().position(|s| s.name == *src) {
+                        match first_index.get(src).copied() {
                             Some(i) => found.push(i),
                             None => self.error(
                                 t.source_span,
@@ -224,7 +235,7 @@ impl Checker<'_> {
         // Targets are looked up by name at run time in SEMS (the first state of that name),
         // so a target may be declared after its transition: resolve them now.
         for (sources, mut tr, target, tspan) in pending {
-            tr.target = states.iter().position(|s| s.name == tr.target_name);
+            tr.target = first_index.get(&tr.target_name).copied();
             match &target {
                 None => self.strict(
                     tspan,
@@ -359,8 +370,21 @@ impl Checker<'_> {
                         out.push(Element::Action(call));
                     }
                 }
-                Stmt::Call { function, .. } => {
+                Stmt::Call { function, span } => {
                     if let Some(body) = self.functions.get(*function).cloned() {
+                        self.elements += body.len();
+                        if self.elements > MAX_ELEMENTS {
+                            if !self.too_big {
+                                self.too_big = true;
+                                self.error(
+                                    *span,
+                                    format!(
+                                        "more than {MAX_ELEMENTS} actions after inlining functions"
+                                    ),
+                                );
+                            }
+                            continue;
+                        }
                         for e in body.iter() {
                             out.push(clone_element(e));
                         }

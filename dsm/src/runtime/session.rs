@@ -69,6 +69,8 @@ pub struct SessionConfig {
     pub options: SessionOptions,
     /// Seed for `utils.rand` and `utils.getNewId`.
     pub rng_seed: u64,
+    /// Step limit per event (`None`: [`MAX_STEPS_PER_EVENT`]).
+    pub step_limit: Option<u64>,
 }
 
 /// What [`Session::handle_event`] tells the host.
@@ -104,6 +106,11 @@ enum Halt {
     Budget,
 }
 
+/// Nesting limit for enter blocks run by jumpFSM/callFSM and actions resumed by returnFSM
+/// within one event (SEMS recurses without a limit: `A` jumping to `B` whose initial enter
+/// block jumps back to `A` crashes it). Exceeding it abandons the event like the step limit.
+const MAX_FLOW_DEPTH: u32 = 64;
+
 impl From<Throw> for Halt {
     fn from(t: Throw) -> Self {
         Halt::Throw(t)
@@ -121,6 +128,8 @@ pub struct Session {
     kind: SessionKind,
     started: bool,
     steps: u64,
+    step_limit: u64,
+    depth: u32,
 }
 
 impl std::fmt::Debug for Session {
@@ -181,6 +190,8 @@ impl Session {
             kind: config.kind,
             started: false,
             steps: 0,
+            step_limit: config.step_limit.unwrap_or(MAX_STEPS_PER_EVENT),
+            depth: 0,
         })
     }
 
@@ -194,6 +205,7 @@ impl Session {
         }
         self.started = true;
         self.steps = 0;
+        self.depth = 0;
         let kind = match self.kind {
             SessionKind::Call => EventKind::Start,
             SessionKind::System { reload: false } => EventKind::Startup,
@@ -226,6 +238,7 @@ impl Session {
             return EventOutcome::default();
         }
         self.steps = 0;
+        self.depth = 0;
         match event.kind {
             EventKind::Invite => {
                 // mod_dlg's onInvite hook keeps the INVITE for dlg.reply/acceptInvite.
@@ -385,15 +398,24 @@ impl Session {
         self.st.log(
             LogLevel::Error,
             format!(
-                "more than {MAX_STEPS_PER_EVENT} steps for one event (repost or exception loop?): \
-                 event abandoned"
+                "more than {} steps or {MAX_FLOW_DEPTH} nested jumpFSM/callFSM/returnFSM for one \
+                 event (repost, exception or jump loop?): event abandoned",
+                self.step_limit
             ),
         );
     }
 
+    fn enter_nested(&mut self) -> Result<(), Halt> {
+        if self.depth >= MAX_FLOW_DEPTH {
+            return Err(Halt::Budget);
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
     fn step(&mut self, n: u64) -> Result<(), Halt> {
         self.steps += n;
-        if self.steps > MAX_STEPS_PER_EVENT {
+        if self.steps > self.step_limit {
             Err(Halt::Budget)
         } else {
             Ok(())
@@ -789,7 +811,10 @@ impl Session {
             m.graph.push(format!("{}/{}", d.name, st.name));
         }
         let mut local_consumed = true;
-        self.run_actions(&st.enter, 0, now, host, kind, params, &mut local_consumed)?;
+        self.enter_nested()?;
+        let r = self.run_actions(&st.enter, 0, now, host, kind, params, &mut local_consumed);
+        self.depth -= 1;
+        r?;
         Ok(true)
     }
 
@@ -817,7 +842,10 @@ impl Session {
             m.graph.push(format!("{}/{}", m.diag, m.state));
         }
         if let Some((block, from)) = frame.rest {
-            self.run_actions(&block, from, now, host, kind, params, consumed)?;
+            self.enter_nested()?;
+            let r = self.run_actions(&block, from, now, host, kind, params, consumed);
+            self.depth -= 1;
+            r?;
         }
         Ok(true)
     }

@@ -6,8 +6,11 @@ use crate::error::{Diagnostic, Location};
 
 /// Nesting limit for `#include` (an extension: SEMS has none and recurses until it crashes).
 const MAX_INCLUDE_DEPTH: usize = 32;
-/// Size limit for one script after includes, against include "fan-out bombs".
-const MAX_TEXT_BYTES: usize = 16 << 20;
+/// Size limit for one script after includes (real scripts are a few kilobytes).
+const MAX_TEXT_BYTES: usize = 1 << 20;
+/// Limit on `#include` expansions for one script: without it, files that include each other
+/// twice over ("diamonds", not loops) expand exponentially.
+const MAX_INCLUDES: usize = 512;
 
 /// Maps byte offsets of a preprocessed buffer to file, line and column.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +71,8 @@ pub struct PreprocessOutput {
     pub map: SourceMap,
     /// Problems found (unreadable files, include loops, ...).
     pub diagnostics: Vec<Diagnostic>,
+    includes: usize,
+    exhausted: bool,
 }
 
 /// Reads `file` and everything it includes. `load_path` is the directory relative includes
@@ -108,6 +113,9 @@ fn read_file(
     let file_idx = out.map.file_index(filename);
 
     for (line_no, line) in text.split('\n').enumerate() {
+        if out.exhausted {
+            break;
+        }
         let line_no = (line_no + 1) as u32;
         let trimmed = line.trim_start_matches([' ', '\t']);
         let fpos = line.len() - trimmed.len();
@@ -132,9 +140,14 @@ fn read_file(
         }
         if out.text.len() + line.len() + 1 > MAX_TEXT_BYTES {
             out.diagnostics.push(Diagnostic::error(
-                whole_file(filename),
+                Location {
+                    file: filename.to_string(),
+                    line: line_no,
+                    col: 1,
+                },
                 format!("script text exceeds {MAX_TEXT_BYTES} bytes after includes"),
             ));
+            out.exhausted = true;
             break;
         }
         out.map.lines.push((out.text.len(), file_idx, line_no));
@@ -155,6 +168,15 @@ fn include(
     if name.is_empty() {
         out.diagnostics
             .push(Diagnostic::error(here.clone(), "missing include file name"));
+        return;
+    }
+    out.includes += 1;
+    if out.includes > MAX_INCLUDES {
+        out.diagnostics.push(Diagnostic::error(
+            here.clone(),
+            format!("more than {MAX_INCLUDES} #include expansions in one script"),
+        ));
+        out.exhausted = true;
         return;
     }
     let (include_name, current_load_path) = if name.starts_with('/') {
@@ -188,6 +210,9 @@ fn include(
             // SEMS takes readdir order; sorting makes the result reproducible.
             entries.sort();
             for entry in entries.iter().filter(|e| e.ends_with(".dsm")) {
+                if out.exhausted {
+                    break;
+                }
                 let path = format!("{include_name}/{entry}");
                 if check_loop(&path, here, stack, out) {
                     read_file(loader, &path, &current_load_path, Some(here), stack, out);
@@ -258,6 +283,21 @@ mod tests {
         assert_eq!(out.diagnostics.len(), 1);
         assert!(out.diagnostics[0].message.contains("recursive #include"));
         assert_eq!(out.diagnostics[0].location.file, "/d/b.dsm");
+    }
+
+    #[test]
+    fn include_fan_out_is_bounded() {
+        let mut l = MemoryLoader::new();
+        for i in 0..30 {
+            l.insert(
+                &format!("/d/f{i}.dsm"),
+                &format!("#include f{n}\n#include f{n}\nx\n", n = i + 1),
+            );
+        }
+        l.insert("/d/f30.dsm", "x\n");
+        let out = preprocess(&l, "/d/f0.dsm", "/d/");
+        assert_eq!(out.diagnostics.len(), 1, "{:?}", out.diagnostics);
+        assert!(out.diagnostics[0].message.contains("#include expansions"));
     }
 
     #[test]

@@ -107,9 +107,16 @@ enum Frame {
     },
 }
 
+/// Deepest nesting of unfinished elements accepted (an extension: deeper scripts are
+/// rejected, so that checking and running them cannot exhaust the stack).
+pub const MAX_NESTING: usize = 200;
+
 struct Parser {
     stack: Vec<Frame>,
+    aborted: bool,
     out: ParseOutput,
+    /// Function name -> index of its first definition.
+    function_index: std::collections::HashMap<String, usize>,
 }
 
 /// Parses one preprocessed script text.
@@ -117,7 +124,9 @@ pub fn parse(text: &str) -> ParseOutput {
     let (tokens, notes) = tokenize(text);
     let mut p = Parser {
         stack: Vec::new(),
+        aborted: false,
         out: ParseOutput::default(),
+        function_index: std::collections::HashMap::new(),
     };
     for n in notes {
         p.issue(
@@ -131,6 +140,18 @@ pub fn parse(text: &str) -> ParseOutput {
     }
     for t in &tokens {
         p.token(t);
+        if p.stack.len() > MAX_NESTING {
+            p.issue(
+                IssueLevel::Error,
+                t.span,
+                format!(
+                    "elements nested more than {MAX_NESTING} deep; the rest of the file is not read"
+                ),
+            );
+            p.stack.clear();
+            p.aborted = true;
+            break;
+        }
     }
     p.finish(text.len());
     p.out.issues.sort_by_key(|i| i.span.start);
@@ -677,6 +698,9 @@ impl Parser {
     }
 
     fn finish(&mut self, end: usize) {
+        if self.aborted {
+            return;
+        }
         // SEMS silently drops whatever is unfinished at the end of the text.
         let eof = Span::new(end, end);
         let mut reported = false;
@@ -821,6 +845,17 @@ mod tests {
             }
         );
         assert!(parse_for_header("($x of $a)").is_err());
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let text = format!(
+            "initial state A enter {{ {} }};",
+            "if test(1==1) { ".repeat(500)
+        );
+        let out = parse(&text);
+        assert_eq!(errors(&out).len(), 1);
+        assert!(errors(&out)[0].contains("nested more than"));
     }
 
     #[test]
