@@ -407,6 +407,8 @@ impl Parser {
     }
 
     fn register_function(&mut self, name: String, body: Vec<Stmt>, span: Span) {
+        let idx = self.out.script.functions.len();
+        self.function_index.entry(name.clone()).or_insert(idx);
         self.out
             .script
             .functions
@@ -527,13 +529,7 @@ impl Parser {
         }
         if let Some(open) = tok.find('(') {
             let name = &tok[..open];
-            if let Some(idx) = self
-                .out
-                .script
-                .functions
-                .iter()
-                .position(|f| f.name == name)
-            {
+            if let Some(&idx) = self.function_index.get(name) {
                 if let Some(Frame::Actions { stmts, .. }) = self.stack.last_mut() {
                     stmts.push(Stmt::Call {
                         function: idx,
