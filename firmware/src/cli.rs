@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::config::{ConfFile, ConfigDirs, MainConfig};
+use crate::setup::Setup;
 use crate::{Error, db, logging, runtime};
 
 const HELP: &str = "\
@@ -172,23 +173,34 @@ fn cmd_check(common: &Common) -> Result<ExitCode, Error> {
     let Some(dirs) = common.dirs() else {
         return Err(usage("check needs --config DIR"));
     };
-    match load_main_config(Some(&dirs)) {
-        Ok(_) => {
+    match Setup::load(&dirs, &dsm::ModuleRegistry::new()) {
+        Ok(setup) => {
             let shown: Vec<String> = dirs
                 .dirs()
                 .iter()
                 .map(|d| d.display().to_string())
                 .collect();
-            println!("{}: ok", shown.join(" + "));
+            let apps = setup.apps.app_names();
+            println!(
+                "{}: ok ({} application{}: {})",
+                shown.join(" + "),
+                apps.len(),
+                if apps.len() == 1 { "" } else { "s" },
+                apps.join(", ")
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Err(Error::Config(errs)) => {
-            for e in errs {
+        Err(errs) => {
+            for e in &errs {
                 println!("{e}");
             }
+            println!(
+                "{} error{}",
+                errs.len(),
+                if errs.len() == 1 { "" } else { "s" }
+            );
             Ok(ExitCode::from(1))
         }
-        Err(e) => Err(e),
     }
 }
 

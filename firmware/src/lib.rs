@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod apps;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -21,5 +22,6 @@ pub mod logging;
 pub mod management;
 pub mod net;
 pub mod runtime;
+pub mod setup;
 
 pub use error::Error;

@@ -167,3 +167,71 @@ fn dtmf_detect_reads_digits_from_a_wav_and_raw_audio() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "\n");
 }
+
+#[test]
+fn check_reports_every_script_error_of_a_sems_directory() {
+    let dir = TempDir::new("check-dsm");
+    dir.write(
+        "sems.conf",
+        "sip_port=5060\napplication=a\nload_plugins=wav;dsm\n",
+    );
+    dir.write("dsm.conf", "diag_path=s\nload_diags=a,b\nregister_apps=a\n");
+    dir.write(
+        "s/a.dsm",
+        "import(mod_py);\ninitial state A;\ntransition t A - hangup / py(x) -> B;\n",
+    );
+    dir.write(
+        "s/b.dsm",
+        "initial state A;\n  transition \"x\" B - hangup -> A;\n",
+    );
+    let out = Command::new(dsmbox_bin())
+        .args(["check", "--config", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let s = dir.path().join("s");
+    for expected in [
+        format!(
+            "{}/a.dsm:1:1: import(mod_py): unknown module 'mod_py'",
+            s.display()
+        ),
+        format!(
+            "{}/a.dsm:3:27: could not find action for 'py(x)'",
+            s.display()
+        ),
+        format!(
+            "{}/b.dsm:2:18: state 'B' for transition 'x' not found",
+            s.display()
+        ),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn check_accepts_the_shipped_configuration() {
+    let overlay = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../rootfs-overlay");
+    let etc = overlay.join("etc/dsmbox");
+    let dir = TempDir::new("check-shipped");
+    let bundle = std::fs::read_to_string(etc.join("dsm/quizconnect.conf"))
+        .unwrap()
+        .replace(
+            "/usr/share/dsmbox/",
+            &format!("{}/usr/share/dsmbox/", overlay.display()),
+        );
+    dir.write("dsm/quizconnect.conf", &bundle);
+    let out = Command::new(dsmbox_bin())
+        .args([
+            "check",
+            "--config",
+            dir.path().to_str().unwrap(),
+            "--defaults",
+            etc.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("quizconnect_caller"), "{text}");
+}

@@ -61,6 +61,26 @@ pub fn load_configs(dir: &Path) -> Result<(XmlRpcConfig, MonitoringConfig), crat
     Ok((XmlRpcConfig::load(dir)?, MonitoringConfig::load(dir)?))
 }
 
+/// The same from a search path: each file from the first directory that has it.
+pub fn load_configs_from(
+    dirs: &crate::config::ConfigDirs,
+) -> Result<(XmlRpcConfig, MonitoringConfig), crate::Error> {
+    let dir_of = |name: &str| {
+        dirs.find(name)
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or_default()
+    };
+    let x = match dirs.find(config::XMLRPC2DI_CONF) {
+        Some(_) => XmlRpcConfig::load(&dir_of(config::XMLRPC2DI_CONF))?,
+        None => XmlRpcConfig::default(),
+    };
+    let m = match dirs.find(monitoring::MONITORING_CONF) {
+        Some(_) => MonitoringConfig::load(&dir_of(monitoring::MONITORING_CONF))?,
+        None => MonitoringConfig::default(),
+    };
+    Ok((x, m))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
