@@ -1,0 +1,22 @@
+//! RTP (RFC 3550) for one voice leg, on top of rtp-rs.
+//!
+//! - [`packet`]: parse and write one packet ([`RtpPacket`], [`RtpHeader`]); RTCP is refused
+//!   first (RFC 5761 §4), since rtp-rs would read it as RTP.
+//! - [`reception`]: RFC 3550 Appendix A statistics for the source we receive (sequence
+//!   validation with wrap-around, loss, interarrival jitter).
+//! - [`sender`]: our SSRC, sequence numbers and media clock, random from a seed; the marker
+//!   bit on talkspurt start.
+//! - [`session`]: [`MediaSession`], everything one call leg needs put together: symmetric RTP
+//!   (latching), payload-type and source filtering, the jitter buffer, RFC 4733 in and out,
+//!   RTCP reports, the RTP timeout, counters. This is what `firmware` drives.
+
+pub mod packet;
+pub mod reception;
+pub(crate) mod rng;
+pub mod sender;
+
+pub use packet::{
+    BufferTooSmall, MAX_DATAGRAM, RTP_HEADER_LEN, RtpHeader, RtpPacket, RtpParseError,
+};
+pub use reception::{ReceptionStats, SequenceCheck};
+pub use sender::RtpSender;
