@@ -14,9 +14,13 @@ pub mod packet;
 pub mod reception;
 pub(crate) mod rng;
 pub mod sender;
+pub mod session;
 
 pub use packet::{
     BufferTooSmall, MAX_DATAGRAM, RTP_HEADER_LEN, RtpHeader, RtpPacket, RtpParseError,
 };
 pub use reception::{ReceptionStats, SequenceCheck};
 pub use sender::RtpSender;
+pub use session::{
+    Channel, DtmfSendError, Latching, MediaEvent, MediaSession, MediaStats, SessionConfig, Transmit,
+};
