@@ -2,6 +2,8 @@
 //! The bodies are written from memory of their typical shape (codec lists, payload types,
 //! attribute habits), not captured traffic.
 
+#![allow(clippy::unwrap_used)] // a test binary: a panic is the failure report
+
 use std::net::{IpAddr, SocketAddr};
 
 use media::g711::Law;
