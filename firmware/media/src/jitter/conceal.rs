@@ -37,8 +37,9 @@ pub(crate) struct Concealer {
     fade_left: u32,
     /// Position in the template of the next concealed sample.
     phase: usize,
-    /// The template is all zeros: concealment is silence, and returning audio needs no
-    /// cross-fade (a stream start, or a loss in silence).
+    /// The template is all zeros: concealment is silence (a stream start, a loss in
+    /// silence). Returning audio is still cross-faded, which from silence is a 5 ms fade-in:
+    /// a stream that starts mid-sound does not click either.
     template_silent: bool,
 }
 
@@ -127,7 +128,7 @@ impl Concealer {
                 self.fade_left = CROSSFADE;
                 self.next_concealed()
             }
-            Some(x) if self.run > 0 && self.fade_left > 0 && !self.is_silent() => {
+            Some(x) if self.run > 0 && self.fade_left > 0 => {
                 // Back from concealment: blend the continued concealment into the real signal.
                 let w = (CROSSFADE - self.fade_left + 1) as f32 / (CROSSFADE + 1) as f32;
                 let c = self.next_concealed();

@@ -139,6 +139,8 @@ pub struct JitterBuffer {
     play_ts: u32,
     /// One past the newest sample stored.
     newest_end: u32,
+    /// Subtracted from incoming timestamps since a marker-bit rebase.
+    ts_offset: u32,
     /// Timestamp of the first sample of the stream (or since the last re-anchoring): silence
     /// before it is pre-roll, not loss.
     audio_start: u32,
@@ -172,6 +174,7 @@ impl JitterBuffer {
             started: false,
             play_ts: 0,
             newest_end: 0,
+            ts_offset: 0,
             audio_start: 0,
             leads: [0; LEAD_WINDOW],
             leads_len: 0,
@@ -240,7 +243,10 @@ impl JitterBuffer {
     }
 
     /// Stores one RTP payload of `law`-coded samples whose first sample has timestamp `ts`.
-    pub fn push(&mut self, ts: u32, law: Law, payload: &[u8]) -> PushOutcome {
+    /// `marker` is the RTP marker bit: a talkspurt start whose timestamp jumped (Asterisk
+    /// does this after a transfer, some gateways after a codec change) is rebased to follow
+    /// the audio already buffered, instead of leaving a gap or being dropped as late.
+    pub fn push(&mut self, ts: u32, marker: bool, law: Law, payload: &[u8]) -> PushOutcome {
         let n = payload.len();
         if n == 0 || n > MAX_PACKET_SAMPLES {
             self.stats.packets_refused += 1;
@@ -249,20 +255,36 @@ impl JitterBuffer {
         let mut outcome = PushOutcome::Stored;
         if !self.started {
             self.started = true;
+            self.ts_offset = 0;
             self.anchor(ts);
         }
+        let mut ts = ts.wrapping_sub(self.ts_offset);
         let mut lead = ts.wrapping_sub(self.play_ts) as i32;
         let drained = (self.newest_end.wrapping_sub(self.play_ts) as i32) <= 0;
-        if lead + n as i32 > RING as i32 {
+        let typical = self.max_recent_lead();
+        let jumped = lead > typical + 2 * FRAME || lead + (n as i32) < -8 * FRAME;
+        if marker && self.leads_len > 0 && jumped {
+            let target = if drained {
+                self.play_ts.wrapping_add(typical.max(0) as u32)
+            } else {
+                self.newest_end
+            };
+            self.ts_offset = self.ts_offset.wrapping_add(ts.wrapping_sub(target));
+            ts = target;
+            self.audio_start = ts;
+            self.restart_votes = 0;
+            self.stats.resyncs += 1;
+            outcome = PushOutcome::Resynchronised;
+        } else if lead + n as i32 > RING as i32 {
             // Too far ahead to store: the stream jumped forward.
             self.anchor(ts);
             self.stats.resyncs += 1;
             outcome = PushOutcome::Resynchronised;
-        } else if drained && self.leads_len > 0 && lead > self.max_recent_lead() + 2 * FRAME {
+        } else if drained && self.leads_len > 0 && lead > typical + 2 * FRAME {
             // Nothing left to play and the packet is far later in media time than packets
-            // used to be: a talkspurt after silence suppression (or a sender pause). Start it
-            // at the usual lead instead of waiting out the gap.
-            self.play_ts = ts.wrapping_sub(self.max_recent_lead().max(0) as u32);
+            // used to be (a sender pause that did not keep its clock, without marker bit).
+            // Start it at the usual lead instead of waiting out the gap.
+            self.play_ts = ts.wrapping_sub(typical.max(0) as u32);
             self.newest_end = self.play_ts;
             self.audio_start = ts;
             self.stats.resyncs += 1;
@@ -431,9 +453,9 @@ impl JitterBuffer {
                         self.set_valid(self.play_ts.wrapping_add(i), false);
                     }
                     self.play_ts = self.play_ts.wrapping_add(FRAME as u32);
-                    if !quiet {
-                        self.concealer.splice();
-                    }
+                    // Whatever was skipped (a quiet frame, a lost one, or sound), cross-fade
+                    // from the continuation of what was played into what comes next.
+                    self.concealer.splice();
                 } else {
                     self.adjust = Adjust::Drop { waited: waited + 1 };
                 }
@@ -490,7 +512,7 @@ mod tests {
         let order = [0u32, 2, 1, 3, 3, 5, 4, 6, 7];
         for &k in &order {
             let ts = base.wrapping_add(k * 160);
-            jb.push(ts, Law::Ulaw, &packet(k * 160, 160));
+            jb.push(ts, false, Law::Ulaw, &packet(k * 160, 160));
         }
         assert_eq!(jb.stats().packets_duplicate, 1);
         // Initial delay 40 ms = 2 frames of silence, then the 8 packets in order.
@@ -501,7 +523,8 @@ mod tests {
         let want: Vec<i16> = (0..8 * 160)
             .map(|i| crate::g711::ulaw_decode(ulaw_encode(((i % 200) as i16 - 100) * 50)))
             .collect();
-        assert_eq!(&all[320..], &want[..]);
+        // The first 5 ms are faded in (a stream starting mid-sound must not click).
+        assert_eq!(&all[320 + 40..], &want[40..]);
         assert_eq!(jb.stats().frames_concealed, 0);
     }
 
@@ -515,7 +538,7 @@ mod tests {
                 // Deliver whatever the sender has produced by this tick.
                 while sent + ptime_samples <= out.len() + 3 * 160 + ptime_samples {
                     let ts = 1000 + sent as u32;
-                    jb.push(ts, Law::Ulaw, &packet(sent as u32, ptime_samples));
+                    jb.push(ts, false, Law::Ulaw, &packet(sent as u32, ptime_samples));
                     sent += ptime_samples;
                 }
                 out.extend_from_slice(&jb.pop());
@@ -524,7 +547,7 @@ mod tests {
             let want: Vec<i16> = (0..out.len() - first)
                 .map(|i| crate::g711::ulaw_decode(ulaw_encode(((i % 200) as i16 - 100) * 50)))
                 .collect();
-            assert_eq!(&out[first..], &want[..], "ptime {ptime_samples}");
+            assert_eq!(&out[first + 40..], &want[40..], "ptime {ptime_samples}");
             assert_eq!(jb.stats().frames_concealed, 0);
         }
     }
@@ -532,12 +555,12 @@ mod tests {
     #[test]
     fn late_packets_are_dropped_and_counted() {
         let mut jb = JitterBuffer::default();
-        jb.push(0, Law::Ulaw, &packet(0, 160));
+        jb.push(0, false, Law::Ulaw, &packet(0, 160));
         for _ in 0..5 {
             jb.pop();
         }
         assert_eq!(
-            jb.push(160, Law::Ulaw, &packet(160, 160)),
+            jb.push(160, false, Law::Ulaw, &packet(160, 160)),
             PushOutcome::Late
         );
         assert_eq!(jb.stats().packets_late, 1);
@@ -546,28 +569,37 @@ mod tests {
     #[test]
     fn refuses_empty_and_oversized() {
         let mut jb = JitterBuffer::default();
-        assert_eq!(jb.push(0, Law::Ulaw, &[]), PushOutcome::Refused);
-        assert_eq!(jb.push(0, Law::Ulaw, &[0xFF; 961]), PushOutcome::Refused);
+        assert_eq!(jb.push(0, false, Law::Ulaw, &[]), PushOutcome::Refused);
+        assert_eq!(
+            jb.push(0, false, Law::Ulaw, &[0xFF; 961]),
+            PushOutcome::Refused
+        );
     }
 
     #[test]
     fn a_far_jump_resynchronises() {
         let mut jb = JitterBuffer::default();
-        jb.push(0, Law::Ulaw, &packet(0, 160));
+        jb.push(0, false, Law::Ulaw, &packet(0, 160));
         assert_eq!(
-            jb.push(1_000_000, Law::Ulaw, &packet(0, 160)),
+            jb.push(1_000_000, false, Law::Ulaw, &packet(0, 160)),
             PushOutcome::Resynchronised
         );
         // Three packets from far in the past re-anchor too (the sender restarted).
         let mut jb = JitterBuffer::default();
-        jb.push(100_000, Law::Ulaw, &packet(0, 160));
+        jb.push(100_000, false, Law::Ulaw, &packet(0, 160));
         for _ in 0..5 {
             jb.pop();
         }
-        assert_eq!(jb.push(0, Law::Ulaw, &packet(0, 160)), PushOutcome::Late);
-        assert_eq!(jb.push(160, Law::Ulaw, &packet(0, 160)), PushOutcome::Late);
         assert_eq!(
-            jb.push(320, Law::Ulaw, &packet(0, 160)),
+            jb.push(0, false, Law::Ulaw, &packet(0, 160)),
+            PushOutcome::Late
+        );
+        assert_eq!(
+            jb.push(160, false, Law::Ulaw, &packet(0, 160)),
+            PushOutcome::Late
+        );
+        assert_eq!(
+            jb.push(320, false, Law::Ulaw, &packet(0, 160)),
             PushOutcome::Resynchronised
         );
     }

@@ -528,7 +528,7 @@ impl MediaSession {
                 let arrival = self.arrival_units(now);
                 self.reception.on_transit(arrival, h.timestamp);
                 self.events_in.on_voice(h.timestamp);
-                self.jitter.push(h.timestamp, law, packet.payload);
+                self.jitter.push(h.timestamp, h.marker, law, packet.payload);
             }
             Kind::TelephoneEvent => {
                 if self
