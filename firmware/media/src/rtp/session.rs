@@ -66,6 +66,8 @@ const PENDING: usize = (MAX_PTIME_MS as usize) * 8 + FRAME_SAMPLES;
 const MAX_PAYLOAD: usize = (MAX_PTIME_MS as usize) * 8;
 /// Outgoing RTP packets queued between drains (two 10 ms packets or one DTMF per tick).
 const TX_QUEUE: usize = 6;
+/// A new SSRC takes over at once when the current one has been silent this long.
+const SSRC_SWITCH_SILENCE: Duration = Duration::from_millis(60);
 /// Events queued between drains.
 const EVENT_QUEUE: usize = 16;
 
@@ -296,6 +298,8 @@ pub struct MediaSession {
     rtp_latch: Latch,
     rtcp_latch: Latch,
     remote_ssrc: Option<u32>,
+    /// Another SSRC seen from an accepted source, and how many packets in a row.
+    ssrc_candidate: Option<(u32, u8)>,
     reception: ReceptionStats,
     jitter: JitterBuffer,
     events_in: EventReceiver,
@@ -338,6 +342,7 @@ impl MediaSession {
             rtp_latch: Latch::default(),
             rtcp_latch: Latch::default(),
             remote_ssrc: None,
+            ssrc_candidate: None,
             reception: ReceptionStats::new(),
             jitter: JitterBuffer::new(config.jitter),
             events_in: EventReceiver::new(),
@@ -490,7 +495,6 @@ impl MediaSession {
             self.stats.rtp_dropped += 1;
             return;
         }
-        let previous_source = self.rtp_latch.source;
         let (ok, latched) = self.rtp_latch.admit(self.config_latching, now, from);
         if !ok {
             self.stats.rtp_dropped += 1;
@@ -501,20 +505,31 @@ impl MediaSession {
         }
         match self.remote_ssrc {
             None => self.remote_ssrc = Some(h.ssrc),
-            Some(old) if old != h.ssrc => {
-                let same_source = previous_source.is_none_or(|s| s == from) || latched;
-                if !same_source && self.config_latching == Latching::Off {
-                    // Without latching, a second stream from elsewhere must not take over.
+            Some(current) if current == h.ssrc => self.ssrc_candidate = None,
+            Some(old) => {
+                // Another SSRC from an accepted source. It takes over once the current stream
+                // has stopped (a restarted phone, a transfer), or after three of its packets
+                // with none of the current stream between: two interleaved streams must not
+                // make the jitter buffer flap between them.
+                let stopped = self
+                    .last_rx
+                    .is_none_or(|t| now.saturating_duration_since(t) >= SSRC_SWITCH_SILENCE);
+                let count = match self.ssrc_candidate {
+                    Some((s, n)) if s == h.ssrc => n + 1,
+                    _ => 1,
+                };
+                if !stopped && count < 3 {
+                    self.ssrc_candidate = Some((h.ssrc, count));
                     self.stats.rtp_dropped += 1;
                     return;
                 }
+                self.ssrc_candidate = None;
                 self.remote_ssrc = Some(h.ssrc);
                 self.reception = ReceptionStats::new();
                 self.jitter.reset();
                 self.events_in.reset();
                 self.push_event(MediaEvent::SsrcChanged { old, new: h.ssrc });
             }
-            Some(_) => {}
         }
         if self.reception.on_sequence(h.sequence) == SequenceCheck::Rejected {
             self.stats.rtp_dropped += 1;
