@@ -210,7 +210,8 @@ impl JitterBuffer {
     }
 
     fn samples_of_ms(ms: u32) -> i32 {
-        (ms * (crate::SAMPLE_RATE / 1000)) as i32
+        ms.saturating_mul(crate::SAMPLE_RATE / 1000)
+            .min(i32::MAX as u32) as i32
     }
 
     fn is_valid(&self, ts: u32) -> bool {

@@ -467,7 +467,9 @@ impl MediaSession {
     /// Handles a datagram received on the RTP socket (RTCP multiplexed on it too).
     pub fn handle_rtp(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
         if is_rtcp(datagram) {
-            self.handle_rtcp(now, from, datagram);
+            // RTCP on the RTP port (rtcp-mux, or a peer that sends it there anyway): read it,
+            // but do not latch the RTCP destination onto the RTP port.
+            self.read_rtcp(now, datagram);
             return;
         }
         let Ok(packet) = RtpPacket::parse(datagram) else {
@@ -579,6 +581,11 @@ impl MediaSession {
                 return;
             }
         }
+        self.read_rtcp(now, datagram);
+    }
+
+    /// Reads a compound RTCP datagram: LSR/RTT bookkeeping and BYE.
+    fn read_rtcp(&mut self, now: Instant, datagram: &[u8]) {
         self.stats.rtcp_received += 1;
         let our_ssrc = self.sender.ssrc();
         for packet in rtcp::packets(datagram) {
