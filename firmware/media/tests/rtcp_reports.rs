@@ -115,8 +115,8 @@ fn sender_reports_count_what_was_sent() {
             // The SR's RTP timestamp is the media clock at that instant.
             let last_ts = a_rtp
                 .iter()
-                .filter(|(at, _, _)| at <= t)
-                .last()
+                .rev()
+                .find(|(at, _, _)| at <= t)
                 .unwrap()
                 .1
                 .timestamp;
