@@ -5,7 +5,7 @@
 //! validity bit each. That makes reordering, duplicates (samples already present), late
 //! packets (behind the playout point) and re-framing of 10/30/40 ms packets into 20 ms frames
 //! the same operation: write samples where their timestamp says. `pop` reads the 160 samples
-//! at the playout point, conceals what is missing ([`conceal`]) and advances by 160.
+//! at the playout point, conceals what is missing (`conceal.rs`) and advances by 160.
 //! Nothing allocates; the whole buffer is about 9 KiB inline.
 //!
 //! # Delay: adaptive, driven by measured lateness
