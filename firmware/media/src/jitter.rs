@@ -1,1 +1,0 @@
-//! The jitter buffer: reordering, duplicate removal, late-packet drop and loss concealment.

@@ -1,1 +1,0 @@
-//! Minimal RTCP (RFC 3550 §6): receiver reports, and RTCP told apart from RTP.

@@ -1,1 +1,0 @@
-//! RFC 4733 telephone-events: receiving and sending DTMF over RTP.
