@@ -54,7 +54,7 @@ pub use runtime::command::{
     Position,
 };
 pub use runtime::context::{ActionCtx, ConditionCtx};
-pub use runtime::event::{Event, EventKind, Params};
+pub use runtime::event::{Event, EventKind, Params, p_app_param_vars};
 pub use runtime::host::{
     DbError, DbExecution, DbRows, DiArg, DiValue, Host, NullHost, SqlStatement, SqlValue,
 };

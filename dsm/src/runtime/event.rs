@@ -226,6 +226,83 @@ impl Event {
         Self::with_params(EventKind::System, params([("type", kind)]))
     }
 
+    /// A SIP request inside the dialog (`sipRequest`, when `$enable_request_events` is
+    /// `true`): `#method #r_uri #from #to #hdrs #cseq`. Add the body with
+    /// [`Event::with_body`] for `dlg.getRequestBody`.
+    pub fn sip_request(
+        method: &str,
+        r_uri: &str,
+        from: &str,
+        to: &str,
+        hdrs: &str,
+        cseq: u32,
+    ) -> Self {
+        Self::with_params(
+            EventKind::SipRequest,
+            params([
+                ("method", method),
+                ("r_uri", r_uri),
+                ("from", from),
+                ("to", to),
+                ("hdrs", hdrs),
+                ("cseq", &cseq.to_string()),
+            ]),
+        )
+    }
+
+    /// A SIP reply (`sipReply`, when `$enable_reply_events` is `true`):
+    /// `#code #reason #hdrs #cseq #dlg_status #old_dlg_status`.
+    pub fn sip_reply(
+        code: u16,
+        reason: &str,
+        hdrs: &str,
+        cseq: u32,
+        dlg_status: &str,
+        old_dlg_status: &str,
+    ) -> Self {
+        Self::with_params(
+            EventKind::SipReply,
+            params([
+                ("code", &code.to_string()),
+                ("reason", reason),
+                ("hdrs", hdrs),
+                ("cseq", &cseq.to_string()),
+                ("dlg_status", dlg_status),
+                ("old_dlg_status", old_dlg_status),
+            ]),
+        )
+    }
+
+    /// 408/481 in an established call (`remoteDisappeared`).
+    pub fn remote_disappeared(
+        code: u16,
+        reason: &str,
+        hdrs: &str,
+        cseq: u32,
+        dlg_status: &str,
+    ) -> Self {
+        Self::with_params(
+            EventKind::RemoteDisappeared,
+            params([
+                ("code", &code.to_string()),
+                ("reason", reason),
+                ("hdrs", hdrs),
+                ("cseq", &cseq.to_string()),
+                ("dlg_status", dlg_status),
+            ]),
+        )
+    }
+
+    /// Session timer expiry (`sessionTimeout`, empty params).
+    pub fn session_timeout() -> Self {
+        Self::with_params(EventKind::SessionTimeout, Params::new())
+    }
+
+    /// A `setTimer` timer (normally raised by [`crate::Session::handle_timeout`]).
+    pub fn timer(id: u32) -> Self {
+        Self::with_params(EventKind::Timer, params([("id", &id.to_string())]))
+    }
+
     /// Session teardown.
     pub fn before_destroy() -> Self {
         Self::with_params(EventKind::BeforeDestroy, Params::new())
@@ -242,5 +319,36 @@ impl Event {
     pub fn with_headers(mut self, headers: &str) -> Self {
         self.headers = Some(headers.to_string());
         self
+    }
+}
+
+/// The variables of a `P-App-Param` header value (`set_param_variables=yes`, spec §2.4):
+/// split on `;`, then on `=`; items that do not split into exactly two parts are dropped;
+/// values keep their quotes, as in SEMS.
+pub fn p_app_param_vars(header_value: &str) -> Vec<(String, String)> {
+    use crate::syntax::text::explode;
+    explode(header_value, ";")
+        .into_iter()
+        .filter_map(|item| {
+            let kv = explode(item, "=");
+            (kv.len() == 2).then(|| (kv[0].to_string(), kv[1].to_string()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::p_app_param_vars;
+
+    #[test]
+    fn p_app_param() {
+        assert_eq!(
+            p_app_param_vars("a=1;b=2;bad;c=x=y;fr_reason=\"Not found\""),
+            vec![
+                ("a".to_string(), "1".to_string()),
+                ("b".to_string(), "2".to_string()),
+                ("fr_reason".to_string(), "\"Not found\"".to_string()),
+            ]
+        );
     }
 }
