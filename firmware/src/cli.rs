@@ -152,9 +152,12 @@ fn load_main_config(dirs: Option<&ConfigDirs>) -> Result<MainConfig, Error> {
 
 fn cmd_run(common: &Common) -> Result<ExitCode, Error> {
     logging::init(common.loglevel.unwrap_or(2));
-    let cfg = load_main_config(common.dirs().as_ref())?;
-    logging::set_level(common.loglevel.unwrap_or(cfg.loglevel));
-    runtime::run(cfg)?;
+    let setup = match common.dirs() {
+        Some(dirs) => Setup::load(&dirs, &dsm::ModuleRegistry::new()).map_err(Error::Config)?,
+        None => Setup::embedded(),
+    };
+    logging::set_level(common.loglevel.unwrap_or(setup.main.loglevel));
+    runtime::run(setup)?;
     Ok(ExitCode::SUCCESS)
 }
 

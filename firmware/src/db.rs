@@ -208,6 +208,87 @@ impl Database {
         })
     }
 
+    /// [`Database::query`] with typed parameters (text, or a BLOB for `mysql.putFileToDB`).
+    pub fn query_values(
+        &self,
+        sql: &str,
+        params: &[rusqlite::types::Value],
+    ) -> Result<Rows, DbError> {
+        let mut stmt = self.conn.prepare(sql).map_err(DbError::query)?;
+        let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
+        let n = columns.len();
+        let mut rows_out = Vec::new();
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.iter()))
+            .map_err(DbError::query)?;
+        while let Some(row) = rows.next().map_err(DbError::query)? {
+            let mut vals = Vec::with_capacity(n);
+            for i in 0..n {
+                vals.push(value_text(row.get_ref(i).map_err(DbError::query)?));
+            }
+            rows_out.push(vals);
+        }
+        Ok(Rows {
+            columns,
+            rows: rows_out,
+        })
+    }
+
+    /// Runs any statement with typed parameters; a statement that returns rows (a SELECT) is
+    /// stepped through and reports `returned_rows`.
+    pub fn execute_values(
+        &self,
+        sql: &str,
+        params: &[rusqlite::types::Value],
+    ) -> Result<(Executed, bool), DbError> {
+        let mut stmt = self.conn.prepare(sql).map_err(DbError::query)?;
+        if stmt.column_count() > 0 {
+            let mut rows = stmt
+                .query(rusqlite::params_from_iter(params.iter()))
+                .map_err(DbError::query)?;
+            while rows.next().map_err(DbError::query)?.is_some() {}
+            return Ok((
+                Executed {
+                    affected: 0,
+                    insert_id: 0,
+                },
+                true,
+            ));
+        }
+        let affected = stmt
+            .execute(rusqlite::params_from_iter(params.iter()))
+            .map_err(DbError::query)?;
+        Ok((
+            Executed {
+                affected: affected as u64,
+                insert_id: self.conn.last_insert_rowid(),
+            },
+            false,
+        ))
+    }
+
+    /// The first column of the first row as bytes (`mysql.playDBAudio`, `getFileFromDB`).
+    pub fn fetch_blob(
+        &self,
+        sql: &str,
+        params: &[rusqlite::types::Value],
+    ) -> Result<Option<Vec<u8>>, DbError> {
+        let mut stmt = self.conn.prepare(sql).map_err(DbError::query)?;
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.iter()))
+            .map_err(DbError::query)?;
+        let Some(row) = rows.next().map_err(DbError::query)? else {
+            return Ok(None);
+        };
+        let v = row.get_ref(0).map_err(DbError::query)?;
+        Ok(Some(match v {
+            ValueRef::Null => Vec::new(),
+            ValueRef::Integer(i) => i.to_string().into_bytes(),
+            ValueRef::Real(r) => r.to_string().into_bytes(),
+            ValueRef::Text(t) | ValueRef::Blob(t) => t.to_vec(),
+        }))
+    }
+
     /// Runs a statement that changes data, with `params` bound in order.
     pub fn execute(&self, sql: &str, params: &[String]) -> Result<Executed, DbError> {
         let affected = self

@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod apps;
+pub mod calls;
 pub mod cli;
 pub mod config;
 pub mod db;

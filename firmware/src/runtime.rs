@@ -1,16 +1,37 @@
-//! The tokio runtime that owns the sockets and drives the sans-IO cores: receive -> handle,
-//! drain -> send, sleep until the earliest timeout. Single-threaded on purpose (ARCHITECTURE.md:
-//! split media to its own thread only when a measurement on the target says so).
+//! The tokio runtime that owns the sockets and drives the switchboard: receive -> handle,
+//! sleep until the earliest timeout, a 20 ms media tick, the management port, signals.
+//!
+//! Single-threaded on purpose (ARCHITECTURE.md: split media to its own thread only when a
+//! measurement on the target says so). Every task borrows the one [`Switchboard`] briefly and
+//! never across an `.await`, so nothing can interleave inside a call's processing.
 
-use std::net::SocketAddr;
+use std::cell::RefCell;
+use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
+use std::rc::Rc;
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::net::UdpSocket;
+use tokio::sync::Notify;
 
 use crate::Error;
-use crate::config::MainConfig;
+use crate::calls::{MediaChannel, Switchboard};
+use crate::db;
+use crate::management::{Api, Monitor, XmlRpcServer};
+use crate::setup::Setup;
+
+/// What `run` prints once it is up, for scripts and tests.
+#[derive(Debug, Clone)]
+pub struct Listening {
+    /// The SIP socket.
+    pub sip: SocketAddr,
+    /// The management port, if it runs.
+    pub xmlrpc: Option<SocketAddr>,
+}
+
+type Shared = Rc<RefCell<Switchboard>>;
 
 /// Runs the appliance until SIGINT or SIGTERM.
-pub fn run(cfg: MainConfig) -> Result<(), Error> {
+pub fn run(setup: Setup) -> Result<(), Error> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -18,67 +39,262 @@ pub fn run(cfg: MainConfig) -> Result<(), Error> {
             path: "tokio runtime".into(),
             source,
         })?;
-    rt.block_on(serve(cfg))
+    let local = tokio::task::LocalSet::new();
+    local.block_on(
+        &rt,
+        serve(setup, |l| {
+            // One line on stdout that scripts (and the e2e tests) read.
+            println!(
+                "dsmbox {} listening: sip udp {}",
+                env!("CARGO_PKG_VERSION"),
+                l.sip
+            );
+            if let Some(x) = l.xmlrpc {
+                println!("dsmbox management: xmlrpc http://{x}/");
+            }
+        }),
+    )
 }
 
-async fn serve(cfg: MainConfig) -> Result<(), Error> {
-    let addr = SocketAddr::new(cfg.sip_ip, cfg.sip_port);
-    let sock = UdpSocket::bind(addr).await.map_err(|source| Error::Bind {
-        addr: addr.to_string(),
-        source,
-    })?;
-    let local = sock.local_addr().map_err(|source| Error::Bind {
-        addr: addr.to_string(),
-        source,
-    })?;
-    // One line on stdout that scripts (and the e2e tests) can read.
-    println!(
-        "dsmbox {} listening: sip udp {local}",
-        env!("CARGO_PKG_VERSION")
-    );
-    log::info!(
-        "SIP on udp {local}, RTP {}-{} on {}",
-        cfg.rtp_low_port,
-        cfg.rtp_high_port,
-        cfg.media_ip
-    );
-
-    let mut buf = vec![0u8; 65_535];
-    let mut received: u64 = 0;
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            r = sock.recv_from(&mut buf) => match r {
-                Ok((n, from)) => {
-                    received += 1;
-                    log::debug!("{n} bytes from {from} (SIP core not wired yet)");
-                }
-                Err(e) => log::warn!("receive on {local}: {e}"),
-            },
-            () = &mut shutdown => break,
+/// Imports the installer's `callees.csv` into the appliance database (replacing the table in
+/// one transaction; a bad file changes nothing and is reported).
+fn import_callees(setup: &Setup) {
+    let Some(csv) = &setup.callees_csv else {
+        return;
+    };
+    let result = (|| -> Result<usize, String> {
+        let location = db::parse_db_url(&setup.main.db_url, &setup.main.base_dir)
+            .map_err(|e| e.to_string())?;
+        if let db::DbLocation::File(p) = &location
+            && let Some(dir) = p.parent()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
+        let mut database = db::Database::open_or_create(&location).map_err(|e| e.to_string())?;
+        let text = std::fs::read_to_string(csv).map_err(|e| format!("{}: {e}", csv.display()))?;
+        database
+            .import_callees_csv(&csv.display().to_string(), &text)
+            .map_err(|e| e.to_string())
+    })();
+    match result {
+        Ok(n) => log::info!(
+            "imported {n} callees from {} into {}",
+            csv.display(),
+            setup.main.db_url
+        ),
+        Err(e) => log::error!("callees.csv not imported: {e}"),
     }
-    log::info!("shutting down after {received} datagrams");
+}
+
+/// Everything `run` does, on the current `LocalSet`; `on_listening` is told the addresses.
+pub async fn serve(setup: Setup, on_listening: impl FnOnce(&Listening)) -> Result<(), Error> {
+    let main = &setup.main;
+    let addr = SocketAddr::new(main.sip_ip, main.sip_port);
+    let std_sock = StdUdpSocket::bind(addr).map_err(|source| Error::Bind {
+        addr: addr.to_string(),
+        source,
+    })?;
+    let bound = std_sock.local_addr().map_err(|source| Error::Bind {
+        addr: addr.to_string(),
+        source,
+    })?;
+    std_sock
+        .set_nonblocking(true)
+        .map_err(|source| Error::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
+    let recv_sock = std_sock
+        .try_clone()
+        .and_then(UdpSocket::from_std)
+        .map_err(|source| Error::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
+    import_callees(&setup);
+
+    let monitor = Monitor::new(setup.monitoring.clone());
+    let seed = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+        ^ u64::from(std::process::id()).rotate_left(32);
+    let sb: Shared = Rc::new(RefCell::new(Switchboard::new(
+        &setup,
+        vec![std_sock],
+        monitor.clone(),
+        seed,
+    )));
+    let wake = Rc::new(Notify::new());
+
+    // The management port.
+    let mut xmlrpc_addr = None;
+    let mut calls_queue = None;
+    if setup.xmlrpc.run_server {
+        let (server, queue) = XmlRpcServer::bind(&setup.xmlrpc).await?;
+        xmlrpc_addr = server.local_addr().ok();
+        tokio::task::spawn_local(server.run());
+        calls_queue = Some(queue);
+    }
+    on_listening(&Listening {
+        sip: bound,
+        xmlrpc: xmlrpc_addr,
+    });
+    log::info!(
+        "SIP on udp {bound}, RTP {}-{} on {}, {} application(s): {}",
+        main.rtp_low_port,
+        main.rtp_high_port,
+        main.media_ip,
+        setup.apps.app_names().len(),
+        setup.apps.app_names().join(", ")
+    );
+    sb.borrow_mut().start_system_dsms(Instant::now());
+    start_media_tasks(&sb);
+
+    // SIP receive.
+    {
+        let sb = sb.clone();
+        let wake = wake.clone();
+        tokio::task::spawn_local(async move {
+            let mut buf = vec![0u8; 65_535];
+            loop {
+                match recv_sock.recv_from(&mut buf).await {
+                    Ok((n, from)) => {
+                        sb.borrow_mut()
+                            .handle_sip_datagram(Instant::now(), bound, from, &buf[..n]);
+                        start_media_tasks(&sb);
+                        wake.notify_one();
+                    }
+                    Err(e) => log::debug!("sip receive: {e}"),
+                }
+            }
+        });
+    }
+    // The 20 ms media tick. Burst: a late tick is still run, because jitter buffers count
+    // ticks (media::rtp docs).
+    {
+        let sb = sb.clone();
+        let wake = wake.clone();
+        tokio::task::spawn_local(async move {
+            let mut iv = tokio::time::interval(Duration::from_millis(20));
+            iv.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            loop {
+                iv.tick().await;
+                sb.borrow_mut().tick(Instant::now());
+                start_media_tasks(&sb);
+                wake.notify_one();
+            }
+        });
+    }
+    // Timers.
+    {
+        let sb = sb.clone();
+        let wake = wake.clone();
+        tokio::task::spawn_local(async move {
+            loop {
+                let next = sb.borrow_mut().poll_timeout();
+                let sleep = match next {
+                    Some(t) => tokio::time::sleep_until(t.into()),
+                    None => tokio::time::sleep(Duration::from_secs(3600)),
+                };
+                tokio::select! {
+                    () = sleep => {
+                        sb.borrow_mut().handle_timeout(Instant::now());
+                        start_media_tasks(&sb);
+                    }
+                    () = wake.notified() => {}
+                }
+            }
+        });
+    }
+    // Management calls, answered on this thread.
+    if let Some(mut queue) = calls_queue {
+        let sb = sb.clone();
+        let wake = wake.clone();
+        let api = Api::new(setup.xmlrpc.export_di, &setup.xmlrpc.direct_export);
+        let monitor = monitor.clone();
+        tokio::task::spawn_local(async move {
+            while let Some(call) = queue.recv().await {
+                let mut s = sb.borrow_mut();
+                call.answer(&api, &mut *s, &monitor, SystemTime::now());
+                s.after_management(Instant::now());
+                drop(s);
+                start_media_tasks(&sb);
+                wake.notify_one();
+            }
+        });
+    }
+
+    wait_for_signals(&sb, &wake).await;
+    // Shutdown: end every call, then give transactions a moment to finish.
+    sb.borrow_mut().shutdown(Instant::now());
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline && !sb.borrow().is_idle() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        sb.borrow_mut().handle_timeout(Instant::now());
+    }
+    log::info!("stopped");
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+/// Waits for SIGINT/SIGTERM; reloads on SIGHUP.
+async fn wait_for_signals(sb: &Shared, wake: &Notify) {
     use tokio::signal::unix::{SignalKind, signal};
-    match (
+    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
         signal(SignalKind::interrupt()),
         signal(SignalKind::terminate()),
-    ) {
-        (Ok(mut int), Ok(mut term)) => {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
+        signal(SignalKind::hangup()),
+    ) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = int.recv() => return,
+            _ = term.recv() => return,
+            _ = hup.recv() => {
+                log::info!("SIGHUP: reloading DSM applications");
+                let _ = sb.borrow_mut().reload();
+                wake.notify_one();
             }
         }
-        _ => {
-            // Without signal handlers we can still be stopped by ctrl-c.
-            let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Starts receiving on the media sockets of new legs.
+fn start_media_tasks(sb: &Shared) {
+    let new = sb.borrow_mut().take_new_media();
+    for nm in new {
+        let mut handles = Vec::new();
+        for (sock, channel) in [(nm.rtp, MediaChannel::Rtp), (nm.rtcp, MediaChannel::Rtcp)] {
+            let sock = match UdpSocket::from_std(sock) {
+                Ok(s) => s,
+                Err(e) => {
+                    log::error!("media socket: {e}");
+                    continue;
+                }
+            };
+            let sb2 = sb.clone();
+            let leg = nm.leg;
+            let h = tokio::task::spawn_local(async move {
+                let mut buf = vec![0u8; 2048];
+                loop {
+                    match sock.recv_from(&mut buf).await {
+                        Ok((n, from)) => {
+                            sb2.borrow_mut().handle_media_datagram(
+                                Instant::now(),
+                                leg,
+                                channel,
+                                from,
+                                &buf[..n],
+                            );
+                        }
+                        Err(e) => log::debug!("media receive: {e}"),
+                    }
+                }
+            });
+            handles.push(h.abort_handle());
         }
+        sb.borrow_mut().set_media_tasks(nm.leg, handles);
     }
 }

@@ -39,6 +39,18 @@ fn flatten(e: crate::Error) -> Vec<String> {
 }
 
 impl Setup {
+    /// The built-in configuration: everything on 127.0.0.1, no applications.
+    pub fn embedded() -> Setup {
+        Setup {
+            dirs: None,
+            main: MainConfig::embedded_default(),
+            apps: Apps::empty(),
+            xmlrpc: XmlRpcConfig::default(),
+            monitoring: MonitoringConfig::default(),
+            callees_csv: None,
+        }
+    }
+
     /// Loads everything from `dirs`; every problem found is returned.
     pub fn load(dirs: &ConfigDirs, registry: &ModuleRegistry) -> Result<Setup, Vec<String>> {
         let mut errors = Vec::new();

@@ -6,6 +6,7 @@
 
 pub mod audio;
 pub mod peers;
+pub mod quiz;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -146,4 +147,35 @@ impl Drop for Appliance {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Calls the management port with Python's real `xmlrpc.client` and returns the result as
+/// JSON. `args` is a Python expression list, e.g. `"'35', 1"`.
+pub fn xmlrpc(port: u16, method: &str, args: &str) -> serde_json::Value {
+    let code = format!(
+        "import json, xmlrpc.client\n\
+         s = xmlrpc.client.ServerProxy('http://127.0.0.1:{port}')\n\
+         print(json.dumps(getattr(s, '{method}')({args})))\n"
+    );
+    let out = Command::new("python3")
+        .args(["-c", &code])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "xmlrpc {method}({args}) failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json from python")
+}
+
+/// Root-mean-square level of `samples[from_ms..to_ms]` at 8 kHz.
+pub fn rms(samples: &[i16], from_ms: usize, to_ms: usize) -> f64 {
+    let a = (from_ms * 8).min(samples.len());
+    let b = (to_ms * 8).min(samples.len());
+    if b <= a {
+        return 0.0;
+    }
+    let sum: f64 = samples[a..b].iter().map(|s| f64::from(*s).powi(2)).sum();
+    (sum / (b - a) as f64).sqrt()
 }

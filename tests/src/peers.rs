@@ -285,6 +285,18 @@ impl Pjsua {
     pub fn dtmf(&mut self, digits: &str, method: &str) {
         self.send(json!({"cmd": "dtmf", "digits": digits, "method": method}));
     }
+    /// Sends digits in call number `call`.
+    pub fn send_dtmf_to(&mut self, call: i64, digits: &str, method: &str) {
+        self.send(json!({"cmd": "dtmf", "call": call, "digits": digits, "method": method}));
+    }
+    /// Hangs up call number `call`.
+    pub fn hangup_call(&mut self, call: i64) {
+        self.send(json!({"cmd": "hangup", "call": call}));
+    }
+    /// Plays a WAV into call number `call`.
+    pub fn play_to(&mut self, call: i64, wav: &Path) {
+        self.send(json!({"cmd": "play", "call": call, "file": wav}));
+    }
     /// Plays a WAV into the newest call.
     pub fn play(&mut self, wav: &Path) {
         self.send(json!({"cmd": "play", "file": wav}));
