@@ -140,8 +140,10 @@ impl Switchboard {
                 locals.push(l);
             }
         }
-        let mut cfg = sip::Config::default();
-        cfg.local_addrs = locals;
+        let cfg = sip::Config {
+            local_addrs: locals,
+            ..Default::default()
+        };
         let sip = sip::Endpoint::new(cfg, seed);
         let mut pool = DbPool::default();
         pool.base = main.base_dir.clone();

@@ -395,10 +395,10 @@ impl Switchboard {
             return;
         }
         leg.early_done = true;
-        if leg.var("connect_early_session") != "0" {
-            if let Some(m) = &mut leg.media {
-                m.running = true;
-            }
+        if leg.var("connect_early_session") != "0"
+            && let Some(m) = &mut leg.media
+        {
+            m.running = true;
         }
         self.events.push_back((id, Event::early_session()));
     }
