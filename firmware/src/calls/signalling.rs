@@ -334,10 +334,19 @@ impl Switchboard {
             return false;
         };
         let (Some(call), SipState::Offered) = (leg.call, leg.sip) else {
-            log::warn!(
-                "leg {}: reply {code} but there is no INVITE to answer",
-                leg.tag
-            );
+            // After a CANCEL the SIP layer has already answered 487 (RFC 3261 §9.2), so the
+            // tutorial's dlg.reply(487) finds nothing left to answer: not worth a warning.
+            if leg.sip == SipState::Ended {
+                log::debug!(
+                    "leg {}: reply {code} after the INVITE was answered",
+                    leg.tag
+                );
+            } else {
+                log::warn!(
+                    "leg {}: reply {code} but there is no INVITE to answer",
+                    leg.tag
+                );
+            }
             return false;
         };
         let Some(mut reply) = Reply::new(code) else {
