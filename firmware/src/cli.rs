@@ -168,7 +168,12 @@ fn cmd_demo(common: &Common) -> Result<ExitCode, Error> {
             "demo runs on the built-in configuration; use `run --config DIR` for yours",
         ));
     }
-    cmd_run(common)
+    logging::init(common.loglevel.unwrap_or(1));
+    Ok(if crate::demo::run()? {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn cmd_check(common: &Common) -> Result<ExitCode, Error> {

@@ -18,10 +18,12 @@ pub mod calls;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod logging;
 pub mod management;
 pub mod net;
+pub mod phone;
 pub mod runtime;
 pub mod setup;
 

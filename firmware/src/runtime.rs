@@ -86,8 +86,19 @@ fn import_callees(setup: &Setup) {
     }
 }
 
-/// Everything `run` does, on the current `LocalSet`; `on_listening` is told the addresses.
+/// Everything `run` does, on the current `LocalSet`, until SIGINT/SIGTERM; `on_listening` is
+/// told the addresses.
 pub async fn serve(setup: Setup, on_listening: impl FnOnce(&Listening)) -> Result<(), Error> {
+    serve_until(setup, on_listening, |_| std::future::pending::<()>()).await
+}
+
+/// [`serve`], also stopping when the future `stop` (given the addresses) completes — the demo
+/// and tests run a scenario against the appliance this way, in one process.
+pub async fn serve_until<F: std::future::Future<Output = ()>>(
+    setup: Setup,
+    on_listening: impl FnOnce(&Listening),
+    stop: impl FnOnce(Listening) -> F,
+) -> Result<(), Error> {
     let main = &setup.main;
     let addr = SocketAddr::new(main.sip_ip, main.sip_port);
     let std_sock = StdUdpSocket::bind(addr).map_err(|source| Error::Bind {
@@ -136,10 +147,12 @@ pub async fn serve(setup: Setup, on_listening: impl FnOnce(&Listening)) -> Resul
         tokio::task::spawn_local(server.run());
         calls_queue = Some(queue);
     }
-    on_listening(&Listening {
+    let listening = Listening {
         sip: bound,
         xmlrpc: xmlrpc_addr,
-    });
+    };
+    on_listening(&listening);
+    let stop = stop(listening);
     log::info!(
         "SIP on udp {bound}, RTP {}-{} on {}, {} application(s): {}",
         main.rtp_low_port,
@@ -225,7 +238,10 @@ pub async fn serve(setup: Setup, on_listening: impl FnOnce(&Listening)) -> Resul
         });
     }
 
-    wait_for_signals(&sb, &wake).await;
+    tokio::select! {
+        () = wait_for_signals(&sb, &wake) => {}
+        () = stop => {}
+    }
     // Shutdown: end every call, then give transactions a moment to finish.
     sb.borrow_mut().shutdown(Instant::now());
     let deadline = Instant::now() + Duration::from_secs(2);
