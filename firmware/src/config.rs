@@ -245,6 +245,105 @@ pub struct MainConfig {
     pub db_url: String,
     /// The directory of the main file: relative paths in settings are relative to it.
     pub base_dir: PathBuf,
+    /// Registrations to trunks or PBXs (`register.<n>.*`, a dsmbox setting).
+    pub accounts: Vec<Account>,
+}
+
+/// One registration (`register.<n>.registrar`, `.user`, `.domain`, `.auth_user`,
+/// `.password`, `.expires`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The block's name (`<n>` in `register.<n>.*`).
+    pub name: String,
+    /// Where REGISTER goes: `sip:host[:port]`.
+    pub registrar: String,
+    /// The user to register (the To/From user).
+    pub user: String,
+    /// The domain of the address of record (default: the registrar's host).
+    pub domain: String,
+    /// Digest user name (default: `user`).
+    pub auth_user: String,
+    /// Digest password (empty: no credentials).
+    pub password: String,
+    /// Lifetime asked for, in seconds.
+    pub expires: u32,
+}
+
+fn parse_accounts(conf: &ConfFile, errors: &mut Vec<Located>) -> Vec<Account> {
+    let mut by_name: std::collections::BTreeMap<String, (Account, usize, usize)> =
+        std::collections::BTreeMap::new();
+    for e in &conf.entries {
+        let Some(rest) = e.key.strip_prefix("register.") else {
+            continue;
+        };
+        let Some((name, field)) = rest.split_once('.') else {
+            errors.push(conf.error_at(e, format!("'{}': write register.<name>.<field>", e.key)));
+            continue;
+        };
+        let (acc, _, _) = by_name.entry(name.to_string()).or_insert_with(|| {
+            (
+                Account {
+                    name: name.to_string(),
+                    registrar: String::new(),
+                    user: String::new(),
+                    domain: String::new(),
+                    auth_user: String::new(),
+                    password: String::new(),
+                    expires: 3600,
+                },
+                e.line,
+                e.value_col,
+            )
+        });
+        let v = e.value.clone();
+        match field {
+            "registrar" => acc.registrar = v,
+            "user" => acc.user = v,
+            "domain" => acc.domain = v,
+            "auth_user" => acc.auth_user = v,
+            "password" => acc.password = v,
+            "expires" => match v.parse::<u32>() {
+                Ok(x) if x > 0 => acc.expires = x,
+                _ => errors
+                    .push(conf.error_at(e, format!("{}: '{v}' is not a number of seconds", e.key))),
+            },
+            other => {
+                errors.push(conf.error_at(e, format!("unknown registration setting '{other}'")))
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (_, (mut acc, line, col)) in by_name {
+        let at = |m: String| Located {
+            path: conf.path.clone(),
+            line,
+            col,
+            message: m,
+        };
+        if acc.registrar.is_empty() || acc.user.is_empty() {
+            errors.push(at(format!(
+                "register.{}: registrar and user are required",
+                acc.name
+            )));
+            continue;
+        }
+        if !acc.registrar.starts_with("sip:") {
+            errors.push(at(format!(
+                "register.{}.registrar: write sip:host[:port]",
+                acc.name
+            )));
+            continue;
+        }
+        if acc.domain.is_empty() {
+            let host = acc.registrar.trim_start_matches("sip:");
+            acc.domain = host.rsplit_once(':').map_or(host, |(h, _)| h).to_string();
+        }
+        if acc.auth_user.is_empty() {
+            acc.auth_user = acc.user.clone();
+        }
+        out.push(acc);
+    }
+    out
 }
 
 impl MainConfig {
@@ -263,6 +362,7 @@ impl MainConfig {
             dead_rtp_time: 300,
             db_url: "sqlite:///var/lib/dsmbox/dsmbox.db".to_string(),
             base_dir: PathBuf::from("."),
+            accounts: Vec::new(),
         }
     }
 
@@ -348,6 +448,7 @@ impl MainConfig {
         if !media_ip_set {
             cfg.media_ip = cfg.sip_ip;
         }
+        cfg.accounts = parse_accounts(conf, &mut errors);
         if cfg.rtp_low_port > cfg.rtp_high_port {
             let at = conf
                 .entry("rtp_low_port")
@@ -552,6 +653,36 @@ mod tests {
         let missing = ConfigDirs::new(Some(&base.join("no-card")), Some(&etc));
         assert_eq!(missing.main_file().unwrap(), etc.join("dsmbox.conf"));
         std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn registration_accounts() {
+        let c = ConfFile::parse(
+            "r.conf",
+            "register.trunk.registrar=sip:192.0.2.10:5070\nregister.trunk.user=1001\nregister.trunk.password=pw\nregister.b.user=x\nregister.trunk.expires=600\n",
+        )
+        .unwrap();
+        let errs = MainConfig::from_conf(&c, |_| {}).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].to_string().starts_with("r.conf:4:"), "{}", errs[0]);
+        let c = ConfFile::parse(
+            "r.conf",
+            "register.trunk.registrar=sip:192.0.2.10:5070\nregister.trunk.user=1001\nregister.trunk.password=pw\nregister.trunk.expires=600\n",
+        )
+        .unwrap();
+        let cfg = MainConfig::from_conf(&c, |_| {}).unwrap();
+        assert_eq!(
+            cfg.accounts,
+            vec![Account {
+                name: "trunk".into(),
+                registrar: "sip:192.0.2.10:5070".into(),
+                user: "1001".into(),
+                domain: "192.0.2.10".into(),
+                auth_user: "1001".into(),
+                password: "pw".into(),
+                expires: 600,
+            }]
+        );
     }
 
     #[test]

@@ -161,6 +161,7 @@ pub async fn serve_until<F: std::future::Future<Output = ()>>(
         setup.apps.app_names().len(),
         setup.apps.app_names().join(", ")
     );
+    sb.borrow_mut().start_registrations(Instant::now());
     sb.borrow_mut().start_system_dsms(Instant::now());
     start_media_tasks(&sb);
 

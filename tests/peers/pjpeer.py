@@ -65,6 +65,10 @@ class Call(pj.Call):
 
     def onCallMediaState(self, prm):
         if self.media_done:
+            ci = self.getInfo()
+            for mi in ci.media:
+                if mi.type == pj.PJMEDIA_TYPE_AUDIO:
+                    emit(ev="media_update", call=self.n, status=int(mi.status))
             return  # a re-INVITE fires this again
         ci = self.getInfo()
         for i, mi in enumerate(ci.media):
@@ -242,6 +246,12 @@ def handle(ep, acc, phone, cmd):
             p.method = pj.PJSUA_DTMF_METHOD_SIP_INFO if method == "info" else pj.PJSUA_DTMF_METHOD_RFC2833
             p.digits = cmd["digits"]
             call.sendDtmf(p)
+    elif c == "hold":
+        pick(phone, cmd).setHold(pj.CallOpParam(True))
+    elif c == "unhold":
+        op = pj.CallOpParam(True)
+        op.opt.flag = pj.PJSUA_CALL_UNHOLD
+        pick(phone, cmd).reinvite(op)
     elif c == "play":
         play_into(pick(phone, cmd), cmd["file"])
     elif c == "quit":

@@ -179,3 +179,12 @@ pub fn rms(samples: &[i16], from_ms: usize, to_ms: usize) -> f64 {
     let sum: f64 = samples[a..b].iter().map(|s| f64::from(*s).powi(2)).sum();
     (sum / (b - a) as f64).sqrt()
 }
+
+/// A configuration directory with the given files (path relative to the directory, text).
+pub fn config_dir(tag: &str, files: &[(&str, &str)]) -> TempDir {
+    let dir = TempDir::new(tag);
+    for (name, text) in files {
+        dir.write(name, text);
+    }
+    dir
+}

@@ -297,6 +297,14 @@ impl Pjsua {
     pub fn play_to(&mut self, call: i64, wav: &Path) {
         self.send(json!({"cmd": "play", "call": call, "file": wav}));
     }
+    /// Puts the newest call on hold (re-INVITE with a=sendonly).
+    pub fn hold(&mut self) {
+        self.send(json!({"cmd": "hold"}));
+    }
+    /// Takes the newest call off hold (re-INVITE with a=sendrecv).
+    pub fn unhold(&mut self) {
+        self.send(json!({"cmd": "unhold"}));
+    }
     /// Plays a WAV into the newest call.
     pub fn play(&mut self, wav: &Path) {
         self.send(json!({"cmd": "play", "file": wav}));
@@ -501,6 +509,73 @@ impl Drop for Baresip {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The digest-demanding registrar and callee of `tests/peers/challenger.py`.
+pub struct Challenger {
+    child: Child,
+    rx: Receiver<Value>,
+    log: EventLog,
+    /// Its SIP port on 127.0.0.1.
+    pub port: u16,
+}
+
+impl Challenger {
+    /// Starts it for `user`/`password` with `algorithm` (MD5 or SHA-256).
+    pub fn start(user: &str, password: &str, algorithm: &str, expires: u32) -> Challenger {
+        let port = port_block();
+        let script = workspace_dir().join("tests/peers/challenger.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--user",
+                user,
+                "--password",
+                password,
+            ])
+            .args(["--algorithm", algorithm, "--expires", &expires.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start challenger.py");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = channel();
+        let log = EventLog::default();
+        let log2 = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    log2.push(v.clone());
+                    if tx.send(v).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        let c = Challenger {
+            child,
+            rx,
+            log,
+            port,
+        };
+        c.wait_for(Duration::from_secs(10), |v| v["ev"] == "ready");
+        c
+    }
+
+    /// Waits for an event matching `pred`.
+    pub fn wait_for(&self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+        wait_on(&self.rx, &self.log, "challenger", timeout, pred)
+    }
+}
+
+impl Drop for Challenger {
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

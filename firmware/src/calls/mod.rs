@@ -194,6 +194,36 @@ impl Switchboard {
             .count()
     }
 
+    /// Registers the configured accounts (`register.<n>.*`); refreshes and retries follow by
+    /// themselves (RFC 3261 §10.2.4), and shutdown de-registers.
+    pub fn start_registrations(&mut self, now: Instant) {
+        for acc in self.main.accounts.clone() {
+            let Ok(registrar) = sip::msg::Uri::parse(&acc.registrar) else {
+                log::error!("register.{}: bad registrar '{}'", acc.name, acc.registrar);
+                continue;
+            };
+            let Some(dest) = signalling::resolve_destination(&registrar) else {
+                log::error!("register.{}: cannot resolve {}", acc.name, acc.registrar);
+                continue;
+            };
+            let mut cfg = sip::AccountConfig::new(registrar, dest, &acc.user, &acc.domain);
+            cfg.expires = acc.expires;
+            if !acc.password.is_empty() {
+                cfg.credentials = Some(sip::Credentials::new(&acc.auth_user, &acc.password));
+            }
+            match self.sip.register(now, cfg) {
+                Ok(_) => log::info!(
+                    "registering {}@{} at {}",
+                    acc.user,
+                    acc.domain,
+                    acc.registrar
+                ),
+                Err(e) => log::error!("register.{}: {e}", acc.name),
+            }
+        }
+        self.settle(now);
+    }
+
     /// Starts the system DSMs the configuration asks for (`run_system_dsms`).
     pub fn start_system_dsms(&mut self, now: Instant) {
         let wanted: Vec<(String, String)> = self

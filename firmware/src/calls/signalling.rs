@@ -596,7 +596,7 @@ impl Switchboard {
 /// Where to send a request for `uri`: its IP address and port (5060 by default), or a DNS
 /// lookup of its host (a blocking resolver call: host names are rare on an appliance whose
 /// trunks and phones are configured by address).
-fn resolve_destination(uri: &Uri) -> Option<SocketAddr> {
+pub(super) fn resolve_destination(uri: &Uri) -> Option<SocketAddr> {
     let s = uri.as_sip()?;
     let port = s.port.unwrap_or(5060);
     if let Some(ip) = s.host.ip() {
