@@ -66,7 +66,7 @@ if ! target/peers-venv/bin/python -c "import pjsua2" 2>/dev/null; then
 fi
 rustc --version
 qemu-aarch64 --version | head -n 1
-baresip -h 2>&1 | head -n 1
+baresip -h 2>&1 | head -n 1 || true
 
 # ---------------------------------------------------------------------------------------------
 stage "fmt"

@@ -45,7 +45,7 @@ fn answering_box(
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
     let dir = config_dir(tag, &refs);
-    let app = Appliance::start(&["--config", dir.path().to_str().unwrap()]);
+    let app = Appliance::start(&["--config", dir.path().to_str().expect("utf-8 temp path")]);
     (dir, app)
 }
 
