@@ -697,3 +697,9 @@ fn function_inlining_is_bounded() {
         "{e:?}"
     );
 }
+
+#[test]
+fn exception_inside_if_is_parsed_and_ignored() {
+    let r = Run::new("initial state A enter { if exception; test(1==1) { set($x=1); } };\n");
+    assert_eq!(r.var("x"), "1", "the if runs as a plain condition list");
+}
