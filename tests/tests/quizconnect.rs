@@ -265,7 +265,7 @@ fn zero_rows_gets_404_and_sql_in_the_user_part_reaches_no_callee() {
     for evil in [
         "35/**/OR/**/1=1",
         "35%27%20OR%20%271%27=%271",
-        "35;DELETE%20FROM%20callees",
+        "35%3BDELETE%20FROM%20callees%3B--",
     ] {
         expect_final(&s, evil, 404);
     }
