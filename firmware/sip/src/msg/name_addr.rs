@@ -79,8 +79,14 @@ impl NameAddr {
             )
         } else {
             // addr-spec form: the URI ends at the first ';' and may not carry headers or
-            // commas (RFC 3261 §20.10; RFC 4475 `regbadct`).
-            let end = value.find(';').unwrap_or(value.len());
+            // commas (RFC 3261 §20.10; RFC 4475 `regbadct`). Leniency for interop: a ';'
+            // before the userinfo's '@' belongs to the user part (pjsua2 sends
+            // `To: sip:35;x@host` unbracketed), as RFC 4475's `semiuri` reads it.
+            let from = match (value.find('@'), value.find(';')) {
+                (Some(at), Some(semi)) if semi < at => at,
+                _ => 0,
+            };
+            let end = value[from..].find(';').map_or(value.len(), |i| from + i);
             let uri_text = value[..end].trim_end();
             if uri_text.contains(['?', ',', ' ', '\t']) {
                 return Err(NameAddrError::Syntax);
@@ -130,6 +136,15 @@ impl From<Uri> for NameAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unbracketed_semicolon_in_the_user_part() {
+        let n = NameAddr::parse("sip:35;DELETE%20FROM%20x@127.0.0.1:5060;tag=9").unwrap();
+        assert_eq!(n.uri.user().as_deref(), Some("35;DELETE FROM x"));
+        assert_eq!(n.tag(), Some("9"));
+        let n = NameAddr::parse("sip:alice@example.com;tag=1").unwrap();
+        assert_eq!(n.tag(), Some("1"));
+    }
 
     #[test]
     fn quoted_display_name_loses_its_quotes() {
