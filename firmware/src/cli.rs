@@ -21,6 +21,8 @@ Usage:
   dsmbox callees export [--db URL]           print the callee table as CSV
   dsmbox dtmf-detect FILE                    print the DTMF digits in a recording (WAV, or raw
                                              s16le 8 kHz mono)
+  dsmbox load [--levels 50,100,200] [--hold S] [--rates 50,100,200,400]
+                                             load-test a dsmbox on this machine (see docs/load.md)
   dsmbox ctl calls|states|get ID|reload [PATH NAME] [--host H --port P]
                                              talk to a running dsmbox's management port
   dsmbox --version                           print the version
@@ -70,6 +72,7 @@ struct Common {
     defaults: Option<PathBuf>,
     loglevel: Option<u8>,
     db: Option<String>,
+    load: crate::load::LoadOptions,
 }
 
 impl Common {
@@ -116,6 +119,22 @@ fn dispatch(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error>
                 );
             }
             Long("db") => common.db = Some(parser.value().map_err(usage)?.string().map_err(usage)?),
+            Long("levels") | Long("rates") | Long("hold") => {
+                let name = match &arg {
+                    Long(n) => n.to_string(),
+                    _ => String::new(),
+                };
+                let v: String = parser.value().map_err(usage)?.string().map_err(usage)?;
+                let nums: Result<Vec<u64>, _> =
+                    v.split(',').map(|x| x.trim().parse::<u64>()).collect();
+                let nums =
+                    nums.map_err(|_| usage(format!("--{name}: '{v}' is not a list of numbers")))?;
+                match name.as_str() {
+                    "levels" => common.load.levels = nums.iter().map(|n| *n as usize).collect(),
+                    "rates" => common.load.rates = nums.iter().map(|n| *n as u32).collect(),
+                    _ => common.load.hold_secs = nums.first().copied().unwrap_or(10),
+                }
+            }
             Value(v) if command.is_none() => command = Some(v.string().map_err(usage)?),
             Value(v) => rest.push(v.string().map_err(usage)?),
             other => return Err(usage(other.unexpected())),
@@ -134,6 +153,14 @@ fn dispatch(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error>
         Some("demo") => no_args("demo").and_then(|()| cmd_demo(&common)),
         Some("callees") => cmd_callees(&common, &rest),
         Some("dtmf-detect") => cmd_dtmf_detect(&rest),
+        Some("load") => no_args("load").and_then(|()| {
+            logging::init(common.loglevel.unwrap_or(1));
+            Ok(if crate::load::run(&common.load)? {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }),
         Some(other) => Err(usage(format!("unknown command '{other}'"))),
         None => Err(usage("no command given")),
     }

@@ -20,6 +20,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod load;
 pub mod logging;
 pub mod management;
 pub mod net;

@@ -6,6 +6,7 @@
 //! the handle drops. Events are collected by a reader thread; `wait_for` blocks until one
 //! matches or the timeout passes, and then panics with everything the phone said.
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -141,19 +142,32 @@ impl EventLog {
     }
 }
 
+/// Waits for an event matching `pred`. Events that do not match are kept in `backlog` (not
+/// dropped), so a test may wait for events in any order.
 fn wait_on(
     rx: &Receiver<Value>,
+    backlog: &Mutex<VecDeque<Value>>,
     log: &EventLog,
     who: &str,
     timeout: Duration,
     pred: impl Fn(&Value) -> bool,
 ) -> Value {
+    if let Ok(mut b) = backlog.lock()
+        && let Some(i) = b.iter().position(&pred)
+        && let Some(v) = b.remove(i)
+    {
+        return v;
+    }
     let deadline = Instant::now() + timeout;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok(v) if pred(&v) => return v,
-            Ok(_) => {}
+            Ok(v) => {
+                if let Ok(mut b) = backlog.lock() {
+                    b.push_back(v);
+                }
+            }
             Err(RecvTimeoutError::Timeout) => panic!(
                 "{who}: timed out after {timeout:?}; events so far:\n{}",
                 log.dump()
@@ -187,6 +201,7 @@ pub struct Pjsua {
     child: Child,
     stdin: ChildStdin,
     rx: Receiver<Value>,
+    backlog: Mutex<VecDeque<Value>>,
     log: EventLog,
     /// Its SIP port on 127.0.0.1.
     pub port: u16,
@@ -251,6 +266,7 @@ impl Pjsua {
             child,
             stdin,
             rx,
+            backlog: Mutex::default(),
             log,
             port,
             name,
@@ -312,7 +328,14 @@ impl Pjsua {
 
     /// Waits for an event matching `pred`.
     pub fn wait_for(&self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
-        wait_on(&self.rx, &self.log, &self.name, timeout, pred)
+        wait_on(
+            &self.rx,
+            &self.backlog,
+            &self.log,
+            &self.name,
+            timeout,
+            pred,
+        )
     }
 
     /// Waits for a call-state event with the given state text (e.g. "CONFIRMED").
@@ -358,6 +381,7 @@ pub struct Baresip {
     child: Child,
     ctrl: TcpStream,
     rx: Receiver<Value>,
+    backlog: Mutex<VecDeque<Value>>,
     log: EventLog,
     dir: TempDir,
     /// Its SIP port on 127.0.0.1.
@@ -457,6 +481,7 @@ impl Baresip {
             child,
             ctrl,
             rx,
+            backlog: Mutex::default(),
             log,
             dir,
             port,
@@ -479,7 +504,14 @@ impl Baresip {
 
     /// Waits for any message matching `pred`.
     pub fn wait_for(&self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
-        wait_on(&self.rx, &self.log, &self.name, timeout, pred)
+        wait_on(
+            &self.rx,
+            &self.backlog,
+            &self.log,
+            &self.name,
+            timeout,
+            pred,
+        )
     }
 
     /// The WAV files of what this phone heard (`dump-*-dec.wav`).
@@ -518,6 +550,7 @@ impl Drop for Baresip {
 pub struct Challenger {
     child: Child,
     rx: Receiver<Value>,
+    backlog: Mutex<VecDeque<Value>>,
     log: EventLog,
     /// Its SIP port on 127.0.0.1.
     pub port: u16,
@@ -561,6 +594,7 @@ impl Challenger {
         let c = Challenger {
             child,
             rx,
+            backlog: Mutex::default(),
             log,
             port,
         };
@@ -570,7 +604,14 @@ impl Challenger {
 
     /// Waits for an event matching `pred`.
     pub fn wait_for(&self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
-        wait_on(&self.rx, &self.log, "challenger", timeout, pred)
+        wait_on(
+            &self.rx,
+            &self.backlog,
+            &self.log,
+            "challenger",
+            timeout,
+            pred,
+        )
     }
 }
 

@@ -60,7 +60,9 @@ pub struct CallCounters {
 pub struct Switchboard {
     sip: sip::Endpoint,
     sip_sockets: Vec<UdpSocket>,
-    legs: HashMap<LegId, Leg>,
+    /// Boxed: a leg is several kilobytes (jitter buffer, detector, playlist) and is taken out
+    /// of the map while it is worked on; moving a box is moving a pointer.
+    legs: HashMap<LegId, Box<Leg>>,
     tags: HashMap<String, LegId>,
     by_call: HashMap<sip::CallHandle, LegId>,
     queues: HashMap<String, LegId>,
@@ -443,7 +445,7 @@ impl Switchboard {
                 services: &mut self.services,
                 tags: &self.tags,
                 queues: &self.queues,
-                leg: self.legs.get(&id),
+                leg: self.legs.get(&id).map(|l| &**l),
             };
             session.handle_event(now, event, &mut host)
         };
@@ -469,7 +471,7 @@ impl Switchboard {
                 services: &mut self.services,
                 tags: &self.tags,
                 queues: &self.queues,
-                leg: self.legs.get(&id),
+                leg: self.legs.get(&id).map(|l| &**l),
             };
             session.handle_timeout(now, &mut host);
         }
@@ -591,7 +593,7 @@ impl Switchboard {
         self.tags.insert(tag.clone(), id);
         self.legs.insert(
             id,
-            Leg {
+            Box::new(Leg {
                 id,
                 tag,
                 session: None,
@@ -611,7 +613,7 @@ impl Switchboard {
                 queues: Vec::new(),
                 graph_seen: 0,
                 state_seen: String::new(),
-            },
+            }),
         );
         self.counters.total += 1;
         self.counters.recent_starts.push_back(now);
@@ -652,7 +654,7 @@ impl Switchboard {
                 services: &mut self.services,
                 tags: &self.tags,
                 queues: &self.queues,
-                leg: self.legs.get(&id),
+                leg: self.legs.get(&id).map(|l| &**l),
             };
             session.start(now, &mut host)
         };
@@ -707,7 +709,7 @@ impl Switchboard {
                     services: &mut self.services,
                     tags: &self.tags,
                     queues: &self.queues,
-                    leg: self.legs.get(&id),
+                    leg: self.legs.get(&id).map(|l| &**l),
                 };
                 session.handle_event(now, Event::before_destroy(), &mut host);
             }
