@@ -103,10 +103,13 @@ LIBROOT=$WORK/libs
 mkdir -p "$LIBROOT"
 for deb in "${DEBS[@]:2}"; do dpkg-deb -x "$deb" "$LIBROOT"; done
 copy_needed() {
-    local lib found
+    local lib found dir
     for lib in $(readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
         [ -e "$IRD/lib/aarch64-linux-gnu/$lib" ] && continue
-        found=$(ls "$LIBROOT"/lib/aarch64-linux-gnu/"$lib" "$LIBROOT"/usr/lib/aarch64-linux-gnu/"$lib" 2>/dev/null | head -n 1)
+        found=""
+        for dir in lib/aarch64-linux-gnu usr/lib/aarch64-linux-gnu; do
+            [ -e "$LIBROOT/$dir/$lib" ] && found=$LIBROOT/$dir/$lib && break
+        done
         [ -n "$found" ] || die "$(basename "$1") needs $lib, not found in ${DEBS[*]:2}"
         cp -L "$found" "$IRD/lib/aarch64-linux-gnu/$lib"
         copy_needed "$IRD/lib/aarch64-linux-gnu/$lib"
@@ -208,6 +211,8 @@ else
         -drive "file=$DISK,format=raw,if=sd" -serial null -serial "file:$SERIAL")
 fi
 : >"$SERIAL"
+QEMU_STDERR=$LOGS/smoke-$MACHINE.qemu-stderr
+: >"$QEMU_STDERR"
 log "$MACHINE: booting $KPKG + initramfs with $(basename "$BINARY") (serial log $SERIAL)"
 started=$(date +%s)
 start_qemu $((LIMIT + 10)) "${QEMU[@]}"
@@ -236,11 +241,12 @@ else
     FAIL=$((FAIL + 1))
     printf '  FAIL  %-7s %-14s no SMOKE-END after %s s; last serial lines:\n' "$MACHINE" boot "$SECS"
     tail -n 25 "$SERIAL" | sed 's/^/        /'
+    sed 's/^/  qemu: /' "$QEMU_STDERR"
 fi
 if [ "$MACHINE" = virt ]; then check fat 'vda1:vfat:ro'; else check fat 'mmcblk0p1:vfat:ro'; fi
 check version 'dsmbox_[0-9]+\.[0-9]+\.[0-9]+.*'
-check check_shipped '0 .*: ok'
-check check_edited '0 .*: ok'
+check check_shipped '0 .*:_ok.*'
+check check_edited '0 .*:_ok.*'
 check listen '127\.0\.0\.1:5062'
 check udp_socket '127\.0\.0\.1:5062'
 check run_exit '0 .*'

@@ -108,11 +108,12 @@ arm64_download() {
 
 # Runs "$@" in the background under `timeout`, so a hung QEMU can never outlive us; the PID
 # of the `timeout` process is left in QEMU_PID. Callers stop it with stop_qemu.
+# QEMU's own messages (and "terminating on signal 15") go to $QEMU_STDERR when set.
 QEMU_PID=""
 start_qemu() {
     local limit=$1
     shift
-    timeout -k 5 "$limit" "$@" </dev/null &
+    timeout -k 5 "$limit" "$@" </dev/null 2>>"${QEMU_STDERR:-/dev/stderr}" &
     QEMU_PID=$!
 }
 stop_qemu() {

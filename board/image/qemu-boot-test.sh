@@ -66,6 +66,8 @@ boot() {
             -drive "file=$WORK/disk.qcow2,format=qcow2,if=sd" -serial null -serial "file:$serial")
     fi
     : >"$serial"
+    QEMU_STDERR=${serial%.log}.qemu-stderr
+    : >"$QEMU_STDERR"
     started=$(date +%s)
     start_qemu $((LIMIT + 60)) "${qemu[@]}"
     # Not anchored: on the console the line may follow a getty prompt ("dsmbox login: ").
@@ -135,6 +137,7 @@ run_boot() { # run_boot N TAG KERNEL-EXTRA
         FAIL=$((FAIL + 1))
         printf '  FAIL  %-14s no BOOT-SMOKETEST line after %s s; last serial lines:\n' "$tag:boot" "$SECS"
         tail -n 25 "$serial" | sed 's/^/        /'
+        sed 's/^/  qemu: /' "$QEMU_STDERR"
         return 1
     fi
     PASS=$((PASS + 1))
