@@ -2,7 +2,10 @@
 # The fast boot test (docs/image.md §5): Debian's arm64 kernel + a busybox initramfs holding
 # our dsmbox binary, booted in qemu-system-aarch64 with a small FAT "boot partition" disk.
 #
-#   board/image/initramfs-smoke.sh BINARY virt|raspi3b [TIMEOUT]
+#   board/image/initramfs-smoke.sh BINARY [virt] [raspi3b] [--timeout SECONDS]
+#
+# With no machine named, boots both (one after the other: they share the downloads, the
+# kernel and the initramfs). TIMEOUT is per boot (default 90 s; a boot takes 4-12 s).
 #
 # BINARY: the aarch64 dsmbox, the same file that goes into the image (the gnu build with
 # `analog`; its shared libraries are taken from Debian's arm64 packages). A static musl
@@ -22,10 +25,20 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-[ $# -ge 2 ] || die "usage: $0 BINARY virt|raspi3b [TIMEOUT]"
-BINARY=$(realpath "$1") MACHINE=$2 LIMIT=${3:-90}
-case $MACHINE in virt | raspi3b) ;; *) die "machine must be virt or raspi3b" ;; esac
-[ -r "$BINARY" ] || die "no binary $BINARY"
+[ $# -ge 1 ] || die "usage: $0 BINARY [virt] [raspi3b] [--timeout SECONDS]"
+[ -r "$1" ] || die "no binary $1"
+BINARY=$(realpath "$1")
+shift
+MACHINES=() LIMIT=90
+while [ $# -gt 0 ]; do
+    case $1 in
+    virt | raspi3b) MACHINES+=("$1") ;;
+    --timeout) LIMIT=${2:?--timeout needs seconds} && shift ;;
+    *) die "unknown argument $1 (machines: virt, raspi3b)" ;;
+    esac
+    shift
+done
+[ ${#MACHINES[@]} -gt 0 ] || MACHINES=(virt raspi3b)
 need_cmds qemu-system-aarch64 dpkg-deb cpio mkfs.vfat mcopy sfdisk readelf modinfo
 readelf -h "$BINARY" 2>/dev/null | grep -q 'Machine:.*AArch64' || die "$BINARY is not an aarch64 ELF"
 LOGS=${DSMBOX_TEST_LOGS:-$REPO_ROOT/target/test-logs}/image
@@ -48,9 +61,10 @@ trap 'exit 130' INT TERM
 
 # --- 1. Debian packages (cached) --------------------------------------------------------------
 arm64_apt_update
-KPKG=$(arm64_kernel_package)
-[ -n "$KPKG" ] || die "cannot find the bookworm arm64 kernel package"
-mapfile -t DEBS < <(arm64_download "$KPKG" busybox-static libc6 libgcc-s1 libasound2)
+mapfile -t DEBS < <(arm64_fetch @kernel busybox-static libc6 libgcc-s1 libasound2)
+[ ${#DEBS[@]} = 5 ] || die "downloading the Debian packages failed"
+KPKG=$(basename "${DEBS[0]}")
+KPKG=${KPKG%%_*}
 
 # --- 2. kernel, DTB and the modules we need, extracted once per kernel version ----------------
 KDIR=$CACHE/smoke-kernel/${KPKG#linux-image-}
@@ -129,8 +143,6 @@ if [ -d "$REPO_ROOT/rootfs-overlay/usr/share/dsmbox" ]; then
     mkdir -p "$IRD/usr/share"
     cp -R "$REPO_ROOT/rootfs-overlay/usr/share/dsmbox" "$IRD/usr/share/dsmbox"
 fi
-while read -r m; do cp "$KDIR/modules/$m.ko" "$IRD/lib/modules/"; done <"$KDIR/load-$MACHINE"
-cp "$KDIR/load-$MACHINE" "$IRD/lib/modules/load.order"
 
 cat >"$IRD/init" <<'EOF'
 #!/bin/busybox sh
@@ -180,7 +192,6 @@ echo "SMOKE-END"
 poweroff -f
 EOF
 chmod 755 "$IRD/init"
-(cd "$IRD" && find . | cpio -o -H newc --owner=0:0 --quiet) >"$WORK/initramfs.cpio"
 
 # --- 4. the FAT "boot partition" disk ----------------------------------------------------------
 # 64 MiB (the SD card model needs a power of two), partition 1 from 4 MiB as on the image.
@@ -197,31 +208,9 @@ fi
 printf '\xef\xbb\xbf# edited on Windows: BOM and CRLF line endings\r\nsip_ip=127.0.0.1\r\nsip_port=5062\r\n' >"$WORK/dsmbox.conf"
 mcopy -i "$FAT" "$WORK/dsmbox.conf" ::/smoke/dsmbox.conf
 
-# --- 5. boot ------------------------------------------------------------------------------------
-SERIAL=$LOGS/smoke-$MACHINE.log
-QEMU=(qemu-system-aarch64 -display none -monitor none -no-reboot -nic none
-    -kernel "$KDIR/vmlinuz" -initrd "$WORK/initramfs.cpio")
-if [ "$MACHINE" = virt ]; then
-    QEMU+=(-M virt -cpu cortex-a72 -smp 2 -m 512 -append "console=ttyAMA0 panic=-1 rdinit=/init"
-        -drive "file=$DISK,format=raw,if=virtio" -serial "file:$SERIAL")
-else
-    # raspi3b has 4 vCPUs; on 2 busy host cores multi-threaded TCG is 10x slower here.
-    QEMU+=(-M raspi3b -accel tcg,thread=single -dtb "$KDIR/bcm2837-rpi-3-b.dtb"
-        -append "console=ttyS1,115200 panic=-1 rdinit=/init"
-        -drive "file=$DISK,format=raw,if=sd" -serial null -serial "file:$SERIAL")
-fi
-: >"$SERIAL"
-QEMU_STDERR=$LOGS/smoke-$MACHINE.qemu-stderr
-: >"$QEMU_STDERR"
-log "$MACHINE: booting $KPKG + initramfs with $(basename "$BINARY") (serial log $SERIAL)"
-started=$(date +%s)
-start_qemu $((LIMIT + 10)) "${QEMU[@]}"
-seen=0
-wait_for_line "$SERIAL" '^SMOKE-END' "$LIMIT" && seen=1
-SECS=$(($(date +%s) - started))
-stop_qemu
-
+# --- 5. boot each machine -----------------------------------------------------------------------
 PASS=0 FAIL=0
+# MACHINE and SERIAL below are smoke()'s locals (bash scoping is dynamic).
 value() { grep -a "^SMOKE: $1=" "$SERIAL" | tail -n 1 | tr -d '\r' | sed "s/^SMOKE: $1=//"; }
 check() { # check NAME EXPECTED-REGEX
     local got
@@ -234,23 +223,55 @@ check() { # check NAME EXPECTED-REGEX
         printf '  FAIL  %-7s %-14s %s (expected %s)\n' "$MACHINE" "$1" "${got:-<none>}" "$2"
     fi
 }
-if [ $seen = 1 ]; then
-    PASS=$((PASS + 1))
-    printf '  ok    %-7s %-14s in %s s\n' "$MACHINE" boot "$SECS"
-else
-    FAIL=$((FAIL + 1))
-    printf '  FAIL  %-7s %-14s no SMOKE-END after %s s; last serial lines:\n' "$MACHINE" boot "$SECS"
-    tail -n 25 "$SERIAL" | sed 's/^/        /'
-    sed 's/^/  qemu: /' "$QEMU_STDERR"
-fi
-if [ "$MACHINE" = virt ]; then check fat 'vda1:vfat:ro'; else check fat 'mmcblk0p1:vfat:ro'; fi
-check version 'dsmbox_[0-9]+\.[0-9]+\.[0-9]+.*'
-check check_shipped '0 .*:_ok.*'
-check check_edited '0 .*:_ok.*'
-check listen '127\.0\.0\.1:5062'
-check udp_socket '127\.0\.0\.1:5062'
-check run_exit '0 .*'
-check gpiochips '[1-9][0-9]*'
-grep -a '^SMOKE: insmod_failed=' "$SERIAL" | sed 's/^/  warn  /' || true
-echo "initramfs-smoke $MACHINE: $PASS passed, $FAIL failed (${SECS} s)"
+
+smoke() {
+    local MACHINE=$1 SERIAL=$LOGS/smoke-$1.log started secs m
+    QEMU_STDERR=$LOGS/smoke-$1.qemu-stderr
+    rm -f "$IRD"/lib/modules/*
+    while read -r m; do cp "$KDIR/modules/$m.ko" "$IRD/lib/modules/"; done <"$KDIR/load-$MACHINE"
+    cp "$KDIR/load-$MACHINE" "$IRD/lib/modules/load.order"
+    (cd "$IRD" && find . | cpio -o -H newc --owner=0:0 --quiet) >"$WORK/initramfs.cpio"
+
+    local qemu=(qemu-system-aarch64 -display none -monitor none -no-reboot -nic none
+        -kernel "$KDIR/vmlinuz" -initrd "$WORK/initramfs.cpio")
+    if [ "$MACHINE" = virt ]; then
+        qemu+=(-M virt -cpu cortex-a72 -smp 2 -m 512 -append "console=ttyAMA0 panic=-1 rdinit=/init"
+            -drive "file=$DISK,format=raw,if=virtio" -serial "file:$SERIAL")
+    else
+        # raspi3b has 4 vCPUs; on 2 busy host cores multi-threaded TCG is up to 10x slower.
+        qemu+=(-M raspi3b -accel tcg,thread=single -dtb "$KDIR/bcm2837-rpi-3-b.dtb"
+            -append "console=ttyS1,115200 panic=-1 rdinit=/init"
+            -drive "file=$DISK,format=raw,if=sd" -serial null -serial "file:$SERIAL")
+    fi
+    : >"$SERIAL"
+    : >"$QEMU_STDERR"
+    log "$MACHINE: booting $KPKG + initramfs with $(basename "$BINARY") (serial log $SERIAL)"
+    started=$(date +%s)
+    start_qemu $((LIMIT + 10)) "${qemu[@]}"
+    if wait_for_line "$SERIAL" '^SMOKE-END' "$LIMIT"; then
+        secs=$(($(date +%s) - started))
+        PASS=$((PASS + 1))
+        printf '  ok    %-7s %-14s in %s s\n' "$MACHINE" boot "$secs"
+    else
+        secs=$(($(date +%s) - started))
+        FAIL=$((FAIL + 1))
+        printf '  FAIL  %-7s %-14s no SMOKE-END after %s s; last serial lines:\n' "$MACHINE" boot "$secs"
+        tail -n 25 "$SERIAL" | sed 's/^/        /'
+        sed 's/^/  qemu: /' "$QEMU_STDERR"
+    fi
+    # busybox `poweroff -f` ends virt, but raspi3b only halts: stop QEMU either way.
+    stop_qemu
+    if [ "$MACHINE" = virt ]; then check fat 'vda1:vfat:ro'; else check fat 'mmcblk0p1:vfat:ro'; fi
+    check version 'dsmbox_[0-9]+\.[0-9]+\.[0-9]+.*'
+    check check_shipped '0 .*:_ok.*'
+    check check_edited '0 .*:_ok.*'
+    check listen '127\.0\.0\.1:5062'
+    check udp_socket '127\.0\.0\.1:5062'
+    check run_exit '0 .*'
+    check gpiochips '[1-9][0-9]*'
+    grep -a '^SMOKE: insmod_failed=' "$SERIAL" | sed 's/^/  warn  /' || true
+}
+
+for machine in "${MACHINES[@]}"; do smoke "$machine"; done
+echo "initramfs-smoke ${MACHINES[*]}: $PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]

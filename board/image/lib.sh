@@ -59,7 +59,10 @@ arm64_apt() {
         -o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null \
         -o Dir::State="$ARM64_APT_DIR/state" -o Dir::State::status="$ARM64_APT_DIR/state/status" \
         -o Dir::Cache="$ARM64_APT_DIR/cache" -o APT::Sandbox::User=root \
-        -o Acquire::Languages=none -o Debug::NoLocking=1 "$@"
+        -o Acquire::Languages=none -o Debug::NoLocking=1 \
+        -o Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false \
+        -o Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled=false \
+        -o Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false "$@"
 }
 
 # Refreshes the private arm64 package lists when they are older than a day (or
@@ -82,28 +85,51 @@ EOF
     fi
 }
 
-# The newest bookworm arm64 kernel package name, e.g. linux-image-6.1.0-41-arm64.
-arm64_kernel_package() {
-    arm64_apt --cache -o APT::Cache::AllVersions=0 show linux-image-arm64 2>/dev/null |
-        sed -n 's/^Depends: .*\(linux-image-[0-9][^ ,]*-arm64\).*/\1/p' | head -n 1
-}
-
-# Downloads PACKAGES (current arm64 versions) into the cache; prints one .deb path per line.
-arm64_download() {
-    local dest=$CACHE/debs p ver file
+# Downloads the current arm64 versions of PACKAGES into $CACHE/debs and prints one .deb path
+# per line, in the order given. The word `@kernel` stands for the newest bookworm kernel
+# (linux-image-<abi>-arm64, what linux-image-arm64 depends on). The answer is remembered in
+# a manifest until the package lists are refreshed, so a warm run does not even run apt.
+arm64_fetch() {
+    local dest=$CACHE/debs manifest line p v want=() names=() kernel=""
+    manifest=$dest/manifest-$(printf '%s ' "$@" | sha256sum | cut -c1-12)
     mkdir -p "$dest"
+    if [ -s "$manifest" ] && [ "$manifest" -nt "$ARM64_APT_DIR/updated" ]; then
+        local ok=1
+        while read -r line; do [ -e "$line" ] || ok=0; done <"$manifest"
+        [ $ok = 1 ] && cat "$manifest" && return 0
+    fi
     for p in "$@"; do
-        ver=$(arm64_apt --cache -o APT::Cache::AllVersions=0 show "$p" 2>/dev/null | sed -n 's/^Version: //p' | head -n 1)
-        [ -n "$ver" ] || die "package $p not found in $SUITE arm64"
-        file=$(ls "$dest/${p}_${ver//:/%3a}_"*.deb 2>/dev/null | head -n 1 || true)
-        if [ -z "$file" ]; then
-            log "download $p $ver (arm64)"
-            (cd "$dest" && arm64_apt download "$p=$ver") >&2 ||
-                die "download of $p failed"
-            file=$(ls "$dest/${p}_${ver//:/%3a}_"*.deb | head -n 1)
+        if [ "$p" = @kernel ]; then
+            kernel=$(arm64_apt --cache -o APT::Cache::AllVersions=0 show linux-image-arm64 2>/dev/null |
+                sed -n 's/^Depends: .*\(linux-image-[0-9][^ ,]*-arm64\).*/\1/p' | head -n 1)
+            [ -n "$kernel" ] || die "cannot find the $SUITE arm64 kernel package"
+            p=$kernel
         fi
-        printf '%s\n' "$file"
+        names+=("$p")
     done
+    # One apt-cache call for all versions (each call parses the lists: seconds on a busy host).
+    declare -A ver=()
+    while read -r p v; do ver[$p]=$v; done < <(arm64_apt --cache -o APT::Cache::AllVersions=0 show "${names[@]}" 2>/dev/null |
+        awk '/^Package: / { p = $2 } /^Version: / { print p, $2 }')
+    local files=()
+    for p in "${names[@]}"; do
+        v=${ver[$p]:-}
+        [ -n "$v" ] || die "package $p not found in $SUITE arm64"
+        files+=("$dest/${p}_${v//:/%3a}_arm64.deb")
+        [ -e "${files[-1]}" ] || [ -e "${files[-1]%_arm64.deb}_all.deb" ] || want+=("$p=$v")
+    done
+    if [ ${#want[@]} -gt 0 ]; then
+        log "download ${want[*]} (arm64, $DEBIAN_MIRROR)"
+        (cd "$dest" && arm64_apt download "${want[@]}") >&2 || die "download of ${want[*]} failed"
+    fi
+    : >"$manifest.new"
+    for line in "${files[@]}"; do
+        [ -e "$line" ] || line=${line%_arm64.deb}_all.deb
+        [ -e "$line" ] || die "download produced no $line"
+        printf '%s\n' "$line" >>"$manifest.new"
+    done
+    mv "$manifest.new" "$manifest"
+    cat "$manifest"
 }
 
 # Runs "$@" in the background under `timeout`, so a hung QEMU can never outlive us; the PID
