@@ -2,11 +2,18 @@
 # Shared helpers for the board/image scripts. Sourced, never run.
 #
 # Everything downloaded comes from deb.debian.org and is kept under $DSMBOX_IMAGE_CACHE
-# (default /var/cache/dsmbox-image), so a warm run needs no network at all.
+# (default /var/cache/dsmbox-image as root, ~/.cache/dsmbox-image otherwise), so a warm run
+# needs no network at all.
 
 IMAGE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$IMAGE_DIR/../.." && pwd)
-CACHE=${DSMBOX_IMAGE_CACHE:-/var/cache/dsmbox-image}
+if [ -n "${DSMBOX_IMAGE_CACHE:-}" ]; then
+    CACHE=$DSMBOX_IMAGE_CACHE
+elif [ "$(id -u)" = 0 ]; then
+    CACHE=/var/cache/dsmbox-image
+else
+    CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/dsmbox-image
+fi
 DEBIAN_MIRROR=http://deb.debian.org/debian
 DEBIAN_SECURITY=http://deb.debian.org/debian-security
 SUITE=bookworm
