@@ -70,7 +70,7 @@ KPKG=${KPKG%%_*}
 KDIR=$CACHE/smoke-kernel/${KPKG#linux-image-}
 if [ ! -e "$KDIR/.complete" ]; then
     log "extract kernel and modules from $(basename "${DEBS[0]}")"
-    rm -rf "$KDIR"
+    rm -rf "$CACHE/smoke-kernel" # other kernel versions included: superseded
     mkdir -p "$KDIR/modules"
     # One uncompressed copy of the data tarball makes the two extraction passes cheap.
     dpkg-deb --fsys-tarfile "${DEBS[0]}" >"$WORK/kernel.tar"

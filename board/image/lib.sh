@@ -87,8 +87,14 @@ EOF
     if [ "${DSMBOX_IMAGE_REFRESH:-0}" = 1 ] || [ ! -e "$stamp" ] ||
         [ -n "$(find "$stamp" -mmin +1440 2>/dev/null)" ]; then
         log "apt-get update (private arm64 lists, $DEBIAN_MIRROR)"
-        arm64_apt update >&2 || die "arm64 apt-get update failed"
-        touch "$stamp"
+        if arm64_apt update >&2; then
+            touch "$stamp"
+        elif [ -e "$stamp" ]; then
+            # Offline or a mirror mid-sync: yesterday's lists and .debs still make a valid test.
+            log "warning: apt-get update failed; using the cached package lists"
+        else
+            die "arm64 apt-get update failed"
+        fi
     fi
 }
 
@@ -136,6 +142,11 @@ arm64_fetch() {
         printf '%s\n' "$line" >>"$manifest.new"
     done
     mv "$manifest.new" "$manifest"
+    # Superseded .debs (last week's kernel, 60 MB) are dead weight.
+    local f
+    for f in "$dest"/*.deb; do
+        grep -qxF "$f" "$dest"/manifest-* || rm -f "$f"
+    done
     cat "$manifest"
 }
 
