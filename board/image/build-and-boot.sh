@@ -55,7 +55,7 @@ ROOTFS=$(tail -n 1 "$OUTDIR/.rootfs-path")
 step "assemble test image" board/image/assemble-image.sh "$ROOTFS" "$BINARY" "$OUTDIR/dsmbox-test.img" --test
 
 boot_test() { # boot_test MACHINE TIMEOUT [--powercut]: output also kept for the summary
-    timeout -k 5 900 board/image/qemu-boot-test.sh "$OUTDIR/dsmbox-test.img" "$2" "$1" ${3:-} |
+    timeout -k 5 900 board/image/qemu-boot-test.sh "$OUTDIR/dsmbox-test.img" "$2" "$1" ${3:+"$3"} |
         tee "$OUTDIR/.boot-$1.out"
 }
 status=0
