@@ -11,11 +11,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 MODE=${1:---smoke}
-# Debian package -> a command it provides (to skip dpkg-query for the common case).
 SMOKE_MAIN=(mtools dosfstools fdisk cpio kmod binutils)
 SMOKE_BPO=(qemu-system-arm)
 FULL_MAIN=(arch-test zstd e2fsprogs)
-FULL_BPO=(qemu-utils qemu-user qemu-user-binfmt mmdebstrap)
+FULL_BPO=(qemu-user qemu-user-binfmt mmdebstrap)
 case $MODE in
 --smoke) MAIN=("${SMOKE_MAIN[@]}") BPO=("${SMOKE_BPO[@]}") ;;
 --full) MAIN=("${SMOKE_MAIN[@]}" "${FULL_MAIN[@]}") BPO=("${SMOKE_BPO[@]}" "${FULL_BPO[@]}") ;;
