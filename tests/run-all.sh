@@ -32,9 +32,10 @@ stage() {
 stage "install: Debian packages and Rust targets"
 APT_HOST=(build-essential pkg-config file python3 python3-venv
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
-    libasound2-dev baresip-core libspandsp-dev espeak-ng sox)
+    libasound2-dev baresip-core libspandsp-dev espeak-ng sox
+    mtools dosfstools fdisk cpio kmod)
 APT_MULTIARCH=(libasound2-dev:arm64 libasound2-dev:armhf)
-APT_BACKPORTS=(qemu-user)
+APT_BACKPORTS=(qemu-user qemu-system-arm)
 missing=()
 for p in "${APT_HOST[@]}" "${APT_MULTIARCH[@]}" "${APT_BACKPORTS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -108,6 +109,14 @@ qemu-aarch64 target/aarch64-unknown-linux-gnu/release/dsmbox --version
 qemu-arm target/armv7-unknown-linux-gnueabihf/release/dsmbox --version
 
 # ---------------------------------------------------------------------------------------------
+# The shipped aarch64 binary on Debian's arm64 kernel in qemu-system-aarch64, with the SD
+# card's FAT partition as a disk: `virt` and `raspi3b` (docs/image.md). The full image build
+# and boot (board/image/build-and-boot.sh, ~15 min cold) is not run on every build.
+stage "image smoke test: aarch64 dsmbox on Debian's arm64 kernel in qemu-system-aarch64 (virt, raspi3b)"
+bash tests/image-smoke.sh target/aarch64-unknown-linux-gnu/release/dsmbox 2>&1 | tee "$LOGDIR/image-smoke.log"
+IMAGE_COUNT=$(sed -n 's/^initramfs-smoke .*: \([0-9]* passed, [0-9]* failed\)$/\1/p' "$LOGDIR/image-smoke.log" | tail -n 1)
+
+# ---------------------------------------------------------------------------------------------
 # The QEMU pass runs the workspace's unit and scenario tests (not e2e, which drives real
 # phones on the host) on the target's instruction set. Profile `qemu` is release without LTO:
 # debug builds run about 25x slower under emulation.
@@ -120,6 +129,7 @@ AARCH64_COUNT=$(count_tests "$LOGDIR/aarch64.log")
 stage "summary"
 echo "host x86_64 tests:            $HOST_COUNT"
 echo "aarch64 tests under QEMU:     $AARCH64_COUNT"
+echo "image smoke (QEMU virt+raspi3b): $IMAGE_COUNT"
 for target in "${!SIZES[@]}"; do
     printf 'stripped dsmbox %-32s %s bytes\n' "$target" "${SIZES[$target]}"
 done
