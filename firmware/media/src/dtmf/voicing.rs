@@ -77,6 +77,11 @@ const COMB_CONTRAST: (i128, i128) = (4, 1);
 /// (-14 dB).
 const COMB_LEVEL: (i128, i128) = (1, 25);
 
+/// Filters computed side by side in one pass over the samples.
+const LANES: usize = 8;
+/// Most comb points (harmonics and halfway points) in the band: 32 of each at f0 = 100 Hz.
+const COMB_POINTS: usize = 64;
+
 /// A tone frequency in Hz, Q8.
 pub(crate) type HzQ8 = u32;
 
@@ -168,39 +173,65 @@ impl Windowed {
         Windowed(out)
     }
 
-    /// `|Σ x[n]w[n] e^{-j2πfn/8000}|²` at `hz` (Q8), by a Goertzel filter with a Q30
-    /// coefficient. With |x·w| < 2¹⁵ and f ≥ 200 Hz the state stays below 2²⁵, so the
-    /// products stay below 2⁵⁶.
-    fn power(&self, hz: HzQ8) -> i64 {
-        // Phase increment per sample, Q32: f/8000 · 2³².
-        let inc = ((u64::from(hz) << 24) / 8000) as u32;
-        let c = 2 * cos_q30(inc);
-        let (mut s1, mut s2) = (0i64, 0i64);
-        for &x in &self.0 {
-            let s0 = i64::from(x) + ((c * s1) >> 30) - s2;
-            s2 = s1;
-            s1 = s0;
+    /// `|Σ x[n]w[n] e^{-j2πfn/8000}|²` at each of `hz` (Q8) into `out`, by Goertzel filters
+    /// with Q30 coefficients, [`LANES`] at a time in one pass over the samples (each
+    /// filter's recurrence is a chain of dependent multiplies; side by side they overlap).
+    /// With |x·w| < 2¹⁵ and f ≥ 200 Hz the state stays below 2²⁵, so the products stay
+    /// below 2⁵⁶.
+    fn powers(&self, hz: &[HzQ8], out: &mut [i64]) {
+        for (freqs, outs) in hz.chunks(LANES).zip(out.chunks_mut(LANES)) {
+            let mut c = [0i64; LANES];
+            for (c, &f) in c.iter_mut().zip(freqs) {
+                // Phase increment per sample, Q32: f/8000 · 2³².
+                *c = 2 * cos_q30(((u64::from(f) << 24) / 8000) as u32);
+            }
+            let (mut s1, mut s2) = ([0i64; LANES], [0i64; LANES]);
+            for &x in &self.0 {
+                for k in 0..LANES {
+                    let s0 = i64::from(x) + ((c[k] * s1[k]) >> 30) - s2[k];
+                    s2[k] = s1[k];
+                    s1[k] = s0;
+                }
+            }
+            for (k, o) in outs.iter_mut().enumerate() {
+                *o = s1[k] * s1[k] + s2[k] * s2[k] - (((c[k] * s1[k]) >> 30) * s2[k]);
+            }
         }
-        s1 * s1 + s2 * s2 - (((c * s1) >> 30) * s2)
     }
 
-    /// A tone near `hz` (Q8, within a bin): its frequency and its power. The Hann window's
-    /// main lobe gives the offset from the three bins around `hz` exactly (Grandke):
-    /// δ = 2(|X₊| - |X₋|)/(|X₋| + 2|X₀| + |X₊|) bins of 8000/SPAN Hz.
-    fn refine(&self, hz: HzQ8) -> (HzQ8, i64) {
-        let mag = |f: u32| i64::try_from(self.power(f).max(0).unsigned_abs().isqrt()).unwrap_or(0);
-        let below = mag(hz.saturating_sub(BIN_Q8));
-        let at = mag(hz);
-        let above = mag(hz + BIN_Q8);
-        let den = below + 2 * at + above;
-        if den == 0 {
-            return (hz, 0);
-        }
-        // δ·BIN in Hz Q8, |δ| ≤ 1.
-        let shift = (2 * (above - below) * i64::from(BIN_Q8) / den)
-            .clamp(-i64::from(BIN_Q8), i64::from(BIN_Q8));
-        let refined = (i64::from(hz) + shift).max(1) as u32;
-        (refined, self.power(refined))
+    /// The power at one frequency (see [`Windowed::powers`]).
+    #[cfg(test)]
+    fn power(&self, hz: HzQ8) -> i64 {
+        let mut out = [0];
+        self.powers(&[hz], &mut out);
+        out[0]
+    }
+
+    /// The tones near `row` and `col` (Q8, each within a bin): their frequencies and powers.
+    /// The Hann window's main lobe gives a tone's offset from the three bins around it
+    /// exactly (Grandke): δ = 2(|X₊| - |X₋|)/(|X₋| + 2|X₀| + |X₊|) bins of 8000/SPAN Hz.
+    fn refine(&self, row: HzQ8, col: HzQ8) -> [(HzQ8, i64); 2] {
+        let near = |hz: HzQ8| [hz.saturating_sub(BIN_Q8), hz, hz + BIN_Q8];
+        let (r, c) = (near(row), near(col));
+        let mut p = [0i64; 6];
+        self.powers(&[r[0], r[1], r[2], c[0], c[1], c[2]], &mut p);
+        let mag = |v: i64| i64::try_from(v.max(0).unsigned_abs().isqrt()).unwrap_or(0);
+        let shifted = |hz: HzQ8, [below, at, above]: [i64; 3]| {
+            let (below, at, above) = (mag(below), mag(at), mag(above));
+            let den = below + 2 * at + above;
+            if den == 0 {
+                return hz;
+            }
+            // δ·BIN in Hz Q8, |δ| ≤ 1.
+            let bin = i64::from(BIN_Q8);
+            let shift = (2 * (above - below) * bin / den).clamp(-bin, bin);
+            (i64::from(hz) + shift).max(1) as u32
+        };
+        let fr = shifted(row, [p[0], p[1], p[2]]);
+        let fc = shifted(col, [p[3], p[4], p[5]]);
+        let mut at = [0i64; 2];
+        self.powers(&[fr, fc], &mut at);
+        [(fr, at[0]), (fc, at[1])]
     }
 }
 
@@ -216,8 +247,7 @@ pub(crate) fn is_voiced(
         return false;
     }
     let x = Windowed::new(older, newer);
-    let (row, p_row) = x.refine(row);
-    let (col, p_col) = x.refine(col);
+    let [(row, p_row), (col, p_col)] = x.refine(row, col);
     let weak = p_row.min(p_col);
     if weak <= 0 {
         return false;
@@ -242,39 +272,57 @@ pub(crate) fn is_voiced(
 /// harmonics `p < q`.
 fn is_comb(x: &Windowed, f0: u64, p: u64, q: u64, weak: i64) -> bool {
     let in_band = |hz: u64| (u64::from(BAND_LO_HZ) << 8..=u64::from(BAND_HI_HZ) << 8).contains(&hz);
-    // Frequencies stay below 3400 Hz · 2⁸, well inside u32.
-    let power = |hz: u64| i128::from(x.power(hz as HzQ8));
     // 3. The harmonics next to the tones (p+1 may be q-1; neither may be a tone).
-    let mut adjacent = 0i128;
+    let mut next = [0; 4];
+    let mut n = 0;
     for (i, h) in [p - 1, p + 1, q - 1, q + 1].into_iter().enumerate() {
         let repeat = i == 2 && h == p + 1;
         if h != 0 && h != p && h != q && !repeat && in_band(h * f0) {
-            adjacent += power(h * f0);
+            // Below 3400 Hz · 2⁸: fits u32.
+            next[n] = (h * f0) as HzQ8;
+            n += 1;
         }
     }
+    let mut power = [0i64; 4];
+    x.powers(&next[..n], &mut power[..n]);
+    let adjacent: i128 = power[..n].iter().map(|&v| i128::from(v)).sum();
     if adjacent * COMB_LEVEL.1 < COMB_LEVEL.0 * i128::from(weak) {
         return false;
     }
     // 4. Mean power on the odd and on the even harmonics (the tones left out), each against
     // the mean power halfway between harmonics (the halfway points next to a tone left out).
-    let mut on = [(0i128, 0i128); 2];
-    let (mut between, mut n_between) = (0i128, 0i128);
+    // Class 0: even harmonics, 1: odd harmonics, 2: halfway points.
+    let mut freqs = [0; COMB_POINTS];
+    let mut class = [0u8; COMB_POINTS];
+    let mut n = 0;
+    let mut add = |hz: u64, c: u8| {
+        if n < COMB_POINTS {
+            freqs[n] = hz as HzQ8;
+            class[n] = c;
+            n += 1;
+        }
+    };
     let mut h = 1;
-    while in_band(h * f0) || h * f0 < u64::from(BAND_LO_HZ) << 8 {
+    while h * f0 <= u64::from(BAND_HI_HZ) << 8 {
         if in_band(h * f0) && h != p && h != q {
-            let parity = &mut on[(h & 1) as usize];
-            parity.0 += power(h * f0);
-            parity.1 += 1;
+            add(h * f0, (h & 1) as u8);
         }
         let half = h * f0 + f0 / 2;
         if in_band(half) && ![p - 1, p, q - 1, q].contains(&h) {
-            between += power(half);
-            n_between += 1;
+            add(half, 2);
         }
         h += 1;
     }
+    let mut power = [0i64; COMB_POINTS];
+    x.powers(&freqs[..n], &mut power[..n]);
+    let mut sums = [(0i128, 0i128); 3];
+    for (&c, &v) in class[..n].iter().zip(&power[..n]) {
+        sums[usize::from(c)].0 += i128::from(v);
+        sums[usize::from(c)].1 += 1;
+    }
+    let (between, n_between) = sums[2];
     n_between > 0
-        && on.iter().all(|&(sum, n)| {
+        && sums[..2].iter().all(|&(sum, n)| {
             n > 0 && sum * n_between * COMB_CONTRAST.1 >= COMB_CONTRAST.0 * between * n
         })
 }
@@ -356,7 +404,8 @@ mod tests {
                 let x = Windowed::new(&a, &b);
                 // The block phasors' estimate may be a few Hz off.
                 for off in [-6.0, 0.0, 6.0] {
-                    let (got, power) = x.refine(((f + off) * 256.0) as u32);
+                    let hz = ((f + off) * 256.0) as u32;
+                    let [(got, power), _] = x.refine(hz, hz);
                     let err = f64::from(got) / 256.0 - f;
                     let limit = if neighbours == 0.0 { 0.05 } else { 0.5 };
                     assert!(err.abs() < limit, "{f:.1} Hz from {off:+}: {err:+.2} Hz");
