@@ -165,3 +165,25 @@ fn keys_10_db_over_voiced_speech_are_detected() {
         }
     }
 }
+
+#[test]
+fn full_scale_and_clipped_voices_and_keys_do_not_panic() {
+    // The voicing test's fixed-point ranges at their limits: vowels on the pairs with the
+    // keys on top, each at -8 to +6 dBm0 (clipped at 0 and above), in debug builds with
+    // overflow checks. At -8 and -4 dBm0 the comb is measured; clipped, the pair fits no
+    // ratio any more.
+    for (key, p, q) in PAIRS {
+        let (fr, fc) = freqs(key);
+        let f0 = (fr + fc) / f64::from(p + q);
+        for dbm0 in [-8.0, -4.0, 0.0, 6.0] {
+            let forms = [(fr, 60.0), (fc, 60.0), (2600.0, 200.0)];
+            let mut x = vowel(ms(300.0), |_| f0, &forms, dbm0);
+            let a = amp(dbm0);
+            for (i, v) in x.iter_mut().enumerate() {
+                let t = i as f64 / 8000.0;
+                *v += a * ((2.0 * PI * fr * t).sin() + (2.0 * PI * fc * t).sin());
+            }
+            detect(&x);
+        }
+    }
+}
