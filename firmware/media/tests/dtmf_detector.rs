@@ -480,6 +480,8 @@ fn hostile_input_never_panics() {
 
 #[test]
 fn the_detector_is_small() {
+    // 288 bytes of filters, two-block state, key and events, and the 2 × 102 samples the
+    // voicing test needs.
     let size = std::mem::size_of::<DtmfDetector>();
-    assert!(size <= 320, "DtmfDetector is {size} bytes");
+    assert!(size <= 720, "DtmfDetector is {size} bytes");
 }

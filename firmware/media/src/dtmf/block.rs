@@ -34,7 +34,7 @@
 //! block to block, and at 8 dB normal twist that filter sits only 7.2 dB below the weak
 //! 1336 Hz tone; hence 6 dB, not spandsp's 8 dB, for the relative peak.
 
-use super::goertzel::{BLOCK_LEN, BlockSpectrum};
+use super::goertzel::{BLOCK_LEN, BlockSpectrum, TONE_HZ};
 
 /// Per-tone power of a sine at -42 dBm0 (amplitude 22827·10^(-42/20) ≈ 181.7): `A²N²/4`.
 /// spandsp's convention: a sine of peak 32768 is +3.14 dBm0.
@@ -169,10 +169,23 @@ pub(crate) fn classify(s: &BlockSpectrum) -> Option<Candidate> {
     })
 }
 
-/// The frequency error of tone `tone` between block `prev` and block `cur`:
-/// `(x², 1/sinc²)` in Q14, where `x` is half the phase error (so `x = πδ` for an error of δ
-/// filter bins) and `1/sinc²(δ) = x²/sin²x` undoes the power the error cost each block.
-fn frequency_error(tone: usize, prev: (i32, i32), cur: (i32, i32)) -> Option<(i64, i64)> {
+/// `8000/(πN)` in Hz per radian, Q8: a half phase error of `x` rad between two blocks is a
+/// frequency error of `x·8000/(πN)` Hz.
+const HZ_PER_RAD_Q8: i64 = 6391;
+
+/// A tone's frequency error between two blocks, from the phase advance.
+#[derive(Debug, Clone, Copy)]
+struct ToneError {
+    /// `x²` in Q14, `x` half the phase error (`x = πδ` for an error of δ filter bins).
+    x_sq: i64,
+    /// `1/sinc²(δ) = x²/sin²x` in Q14: undoes the power the error cost each block.
+    loss: i64,
+    /// The error in Hz, Q8, signed (positive: the tone is above the filter).
+    hz_q8: i32,
+}
+
+/// The frequency error of tone `tone` between block `prev` and block `cur`.
+fn frequency_error(tone: usize, prev: (i32, i32), cur: (i32, i32)) -> Option<ToneError> {
     let (pr, pi) = (i64::from(prev.0), i64::from(prev.1));
     let (cr, ci) = (i64::from(cur.0), i64::from(cur.1));
     // z = cur · conj(prev): |components| ≤ 2·(1.3·10⁷)² < 2⁴⁹; scaled to < 2³⁵.
@@ -194,34 +207,47 @@ fn frequency_error(tone: usize, prev: (i32, i32), cur: (i32, i32)) -> Option<(i6
     let i = ((u >> 10) as usize).min(15);
     let frac = u - ((i as i64) << 10);
     let loss = LOSS_Q14[i] + (((LOSS_Q14[i + 1] - LOSS_Q14[i]) * frac) >> 10);
-    // x² = u · x²/sin²x.
-    Some(((u * loss) >> 14, loss))
+    // x² = u · x²/sin²x; x (Q14) = √(x²·2¹⁴), with the sign of the phase error, sin 2x ~ b.
+    let x_sq = (u * loss) >> 14;
+    let x = i64::try_from((x_sq as u64 * (1 << 14)).isqrt()).unwrap_or(0);
+    let hz = (x * HZ_PER_RAD_Q8) >> 14;
+    Some(ToneError {
+        x_sq,
+        loss,
+        hz_q8: if b < 0 { -hz } else { hz } as i32,
+    })
+}
+
+/// Two blocks that passed the onset tests: the tones' measured frequencies, for the
+/// voicing test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Onset {
+    /// Row and column tone frequency in Hz, Q8, from the phase advance.
+    pub row_hz_q8: u32,
+    pub col_hz_q8: u32,
 }
 
 /// The onset tests 5-9 on two successive candidate blocks: may they start their key?
-pub(crate) fn is_onset(prev: &Candidate, cur: &Candidate) -> bool {
+pub(crate) fn onset(prev: &Candidate, cur: &Candidate) -> Option<Onset> {
     if prev.row != cur.row || prev.col != cur.col {
-        return false;
+        return None;
     }
     let (r, c) = (usize::from(cur.row), 4 + usize::from(cur.col));
-    let (Some((xr, kr)), Some((xc, kc))) = (
-        frequency_error(r, prev.row_phasor, cur.row_phasor),
-        frequency_error(c, prev.col_phasor, cur.col_phasor),
-    ) else {
-        return false;
-    };
+    let er = frequency_error(r, prev.row_phasor, cur.row_phasor)?;
+    let ec = frequency_error(c, prev.col_phasor, cur.col_phasor)?;
+    let (xr, kr, xc, kc) = (er.x_sq, er.loss, ec.x_sq, ec.loss);
     // 5. (row error % )² + (column error %)² ≤ radius².
     let pct_sq =
         ((xr * PERCENT_SQ_PER_RAD_SQ_Q8[r]) >> 14) + ((xc * PERCENT_SQ_PER_RAD_SQ_Q8[c]) >> 14);
     if pct_sq > FREQ_RADIUS_SQ_Q8 {
-        return false;
+        return None;
     }
     // 6. Twist on the corrected sums (each product < 2⁴⁷·2¹⁵).
     let row = i128::from(prev.row_power + cur.row_power) * i128::from(kr);
     let col = i128::from(prev.col_power + cur.col_power) * i128::from(kc);
     if row * NORMAL_TWIST.1 > col * NORMAL_TWIST.0 || col * REVERSE_TWIST.1 > row * REVERSE_TWIST.0
     {
-        return false;
+        return None;
     }
     // 7. Relative peak on the sums (the sum of each block's runner-up: at least the
     // runner-up of the sums).
@@ -233,14 +259,14 @@ pub(crate) fn is_onset(prev: &Candidate, cur: &Candidate) -> bool {
         prev.col_power + cur.col_power,
         prev.col_rival + cur.col_rival,
     ) {
-        return false;
+        return None;
     }
     // 9. (before 8, it reuses the sums) The weaker tone over the residual, both scaled 2^14.
     let n = BLOCK_LEN as i128;
     let energy = i128::from(prev.energy + cur.energy) * n / 2 * (1 << 14);
     let residual = (energy - row - col).max(0);
     if row.min(col) * WEAK_TONE_OVER_RESIDUAL.1 < residual * WEAK_TONE_OVER_RESIDUAL.0 {
-        return false;
+        return None;
     }
     // 8. Mean corrected purity: t1/e1 + t2/e2 ≥ 2·purity, with t = 2(row·kr + col·kc)/N.
     let tones = |b: &Candidate| {
@@ -249,12 +275,20 @@ pub(crate) fn is_onset(prev: &Candidate, cur: &Candidate) -> bool {
     let (t1, t2) = (tones(prev), tones(cur));
     let (e1, e2) = (i128::from(prev.energy), i128::from(cur.energy));
     // Both sides scaled by N·2^14·e1·e2: < 2⁴⁷·2¹⁵·2³⁷·2⁷ - fits i128.
-    (t1 * e2 + t2 * e1) * ONSET_PURITY.1 >= 2 * ONSET_PURITY.0 * n * (1 << 14) * e1 * e2
+    if (t1 * e2 + t2 * e1) * ONSET_PURITY.1 < 2 * ONSET_PURITY.0 * n * (1 << 14) * e1 * e2 {
+        return None;
+    }
+    let hz = |tone: usize, err: ToneError| {
+        (i64::from(TONE_HZ[tone]) * 256 + i64::from(err.hz_q8)).max(0) as u32
+    };
+    Some(Onset {
+        row_hz_q8: hz(r, er),
+        col_hz_q8: hz(c, ec),
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::goertzel::TONE_HZ;
     use super::*;
     use std::f64::consts::PI;
 
@@ -284,6 +318,7 @@ mod tests {
             assert_eq!(k, (16384.0 * want).round() as i64, "loss {i}");
         }
         assert_eq!(FREQ_RADIUS_SQ_Q8, (2.2f64 * 2.2 * 256.0).round() as i64);
+        assert_eq!(HZ_PER_RAD_Q8, (256.0 * 8000.0 / (PI * n)).round() as i64);
         let a = 22827.0 * 10f64.powf(-42.0 / 20.0);
         assert_eq!(MIN_TONE_POWER, (a * a * n * n / 4.0).round() as i64);
     }
@@ -306,7 +341,17 @@ mod tests {
                 let err = 2.0 * PI * f * pct / 100.0 * n / 8000.0;
                 let wrapped = (err + PI).rem_euclid(2.0 * PI) - PI;
                 let adv = (2.0 * PI * f * n / 8000.0 + err).to_degrees();
-                let (x2, loss) = frequency_error(k, phasor(10.0), phasor(10.0 + adv)).unwrap();
+                let e = frequency_error(k, phasor(10.0), phasor(10.0 + adv)).unwrap();
+                let (x2, loss) = (e.x_sq, e.loss);
+                // The signed error in Hz, while the phase does not wrap.
+                if wrapped == err {
+                    let want_hz = f * pct / 100.0;
+                    let got_hz = f64::from(e.hz_q8) / 256.0;
+                    assert!(
+                        (got_hz - want_hz).abs() < 0.3,
+                        "tone {k} {pct}%: {got_hz} Hz"
+                    );
+                }
                 let x = wrapped / 2.0;
                 let want_x2 = x * x;
                 assert!(

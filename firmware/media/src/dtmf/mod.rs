@@ -1,9 +1,9 @@
 //! In-band DTMF detection: a fixed-point Goertzel detector for 8 kHz audio in 20 ms frames.
 //!
 //! [`DtmfDetector`] is one leg's receiver. It is sans-IO: its clock is the number of samples
-//! fed, it allocates nothing and holds 288 bytes of state on x86-64: the eight filters, the
-//! previous block's powers and phasors for the two-block tests, the key in progress and a
-//! four-event queue. Feed it decoded audio with
+//! fed, it allocates nothing and holds 704 bytes of state on x86-64: the eight filters, the
+//! previous block's powers and phasors for the two-block tests, the samples of the last two
+//! blocks for the voicing test (408 bytes), the key in progress and a four-event queue. Feed it decoded audio with
 //! [`DtmfDetector::handle_samples`] (a 20 ms frame at a time, as the media tick reads it) and
 //! drain [`DtmfDetector::poll_event`] after every frame:
 //!
@@ -33,6 +33,9 @@
 //!   pair of successive blocks with the same key (frequency errors from the phase advance
 //!   within a 2.2 % circle, then twist, relative peak, purity and weak tone over residual on
 //!   the two blocks together, corrected for the measured frequency error).
+//! - `voicing` refuses an onset whose two tones are two harmonics of a voiced sound: the
+//!   tones fit a small-integer ratio p:q, and the other harmonics of the implied pitch are
+//!   there, loud and standing clear of the spectrum between them (talk-off by vowels).
 //! - The hit logic here: a key begins when two successive blocks agree and pass the pair test
 //!   (so every 40 ms tone registers and no 20 ms tone can), it ends after three blocks
 //!   without it (so 10 ms breaks are bridged and 40 ms pauses split), and a different key that
@@ -43,6 +46,7 @@
 pub mod audio_file;
 mod block;
 mod goertzel;
+mod voicing;
 
 pub use audio_file::{
     AudioFileError, decode_audio_file, detect_digits_in_file, detect_digits_in_pcm,
@@ -172,6 +176,10 @@ struct Active {
 #[derive(Debug, Clone)]
 pub struct DtmfDetector {
     bank: FilterBank,
+    /// The samples of the block being filled and of the one before, for the voicing test.
+    history: [[i16; BLOCK_LEN]; 2],
+    /// Which of `history` is being filled.
+    filling: usize,
     /// The previous block's result, for the two-block tests.
     prev: Option<Candidate>,
     active: Option<Active>,
@@ -192,6 +200,8 @@ impl DtmfDetector {
     pub const fn new() -> DtmfDetector {
         DtmfDetector {
             bank: FilterBank::new(),
+            history: [[0; BLOCK_LEN]; 2],
+            filling: 0,
             prev: None,
             active: None,
             clock: 0,
@@ -250,6 +260,8 @@ impl DtmfDetector {
         while !samples.is_empty() {
             let n = samples.len().min(self.bank.room());
             let (now, rest) = samples.split_at(n);
+            let at = BLOCK_LEN - self.bank.room();
+            self.history[self.filling][at..at + n].copy_from_slice(now);
             self.bank.feed(now);
             self.clock += n as u64;
             samples = rest;
@@ -279,14 +291,20 @@ impl DtmfDetector {
         let cand = block::classify(&spectrum);
         let end = self.clock;
         let block_start = end - BLOCK_LEN as u64;
-        // A key confirmed by this block and the one before: same key, steady frequencies.
+        let this_key = cand.map(|c| DtmfKey::from_keypad_index(c.keypad_index()));
+        let active_key = self.active.map(|a| a.key);
+        // A key confirmed by this block and the one before (same key, steady frequencies,
+        // not a vowel's harmonics), looked for only where it would begin or take over.
         let confirmed = match (&self.prev, &cand) {
-            (Some(p), Some(c)) if block::is_onset(p, c) => {
-                Some(DtmfKey::from_keypad_index(c.keypad_index()))
-            }
+            (Some(p), Some(c)) if this_key != active_key => block::onset(p, c)
+                .filter(|o| {
+                    let newer = &self.history[self.filling];
+                    let older = &self.history[self.filling ^ 1];
+                    !voicing::is_voiced(older, newer, o.row_hz_q8, o.col_hz_q8)
+                })
+                .map(|_| DtmfKey::from_keypad_index(c.keypad_index())),
             _ => None,
         };
-        let this_key = cand.map(|c| DtmfKey::from_keypad_index(c.keypad_index()));
         match self.active {
             Some(mut a) if this_key == Some(a.key) => {
                 a.misses = 0;
@@ -318,6 +336,7 @@ impl DtmfDetector {
             self.push(DtmfEvent::Began { key, start });
         }
         self.prev = cand;
+        self.filling ^= 1;
     }
 }
 
