@@ -213,8 +213,13 @@ fn check_reports_every_script_error_of_a_sems_directory() {
 fn check_accepts_the_shipped_configuration() {
     let overlay = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../rootfs-overlay");
     let etc = overlay.join("etc/dsmbox");
+    let fat = overlay.join("boot/firmware/dsmbox");
     let dir = TempDir::new("check-shipped");
-    let bundle = std::fs::read_to_string(etc.join("dsm/quizconnect.conf"))
+    // The SD card's folder as shipped, its bundle pointed at the repository's scripts.
+    for f in ["dsmbox.conf", "callees.csv"] {
+        std::fs::copy(fat.join(f), dir.path().join(f)).unwrap();
+    }
+    let bundle = std::fs::read_to_string(fat.join("dsm/quizconnect.conf"))
         .unwrap()
         .replace(
             "/usr/share/dsmbox/",
