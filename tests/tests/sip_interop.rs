@@ -152,3 +152,59 @@ transition \"failed\" START - failed / log(0, #code) -> END;\nstate END;\n";
     pj.wait_for(T, |v| v["ev"] == "disconnected");
     let _ = app.terminate();
 }
+
+/// A callee that never sends RTP: after `dead_rtp_time` the leg gets `rtpTimeout` (dead in
+/// SEMS, spec §4.2) and, unless the script sets `#processed`, dsmbox hangs up.
+#[test]
+fn rtp_timeout_fires_and_hangs_up_unless_processed() {
+    for (processed, expect_bye) in [(false, true), (true, false)] {
+        let callee = Challenger::start("alice", "wonder", "MD5", 60);
+        let caller_dsm = "import(mod_dlg);\ninitial state START;\n\
+transition \"dial\" START - invite / {\n set(b_caller=dsmbox);\n set(b_callee=alice);\n\
+ set(b_domain=$config.trunk);\n set(b_app=bleg);\n set(b_auth_user=alice);\n set(b_auth_pwd=wonder);\n\
+ dlg.dialout(b);\n} -> WAIT;\nstate WAIT;\ntransition \"bye\" WAIT - hangup / stop(false) -> END;\nstate END;\n";
+        let bleg_dsm = format!(
+            "import(mod_dlg);\ninitial state START;\ntransition \"up\" START - sessionStart -> UP;\nstate UP;\n\
+transition \"rtp gone\" UP - rtpTimeout / {{\n log(1, rtp timeout);\n {}\n}} -> UP;\n",
+            if processed {
+                "set(#processed=true);"
+            } else {
+                ""
+            }
+        );
+        let (_dir, app) = answering_box(
+            "sip-rtp-timeout",
+            "dead_rtp_time=2\n",
+            &[("authdial", caller_dsm), ("bleg", &bleg_dsm)],
+            "authdial,bleg",
+            &format!("trunk=127.0.0.1:{}\n", callee.port),
+        );
+        let mut pj = Pjsua::start(PjsuaOptions {
+            user: "pj".into(),
+            ..Default::default()
+        });
+        pj.call(&format!("sip:authdial@{}", app.sip_addr));
+        callee.wait_for(T, |v| v["ev"] == "ack");
+        let started = std::time::Instant::now();
+        if expect_bye {
+            callee.wait_for(Duration::from_secs(10), |v| v["ev"] == "bye");
+            let waited = started.elapsed();
+            assert!(
+                waited >= Duration::from_millis(1500),
+                "BYE after {waited:?}, before the timeout"
+            );
+        } else {
+            std::thread::sleep(Duration::from_secs(5));
+            // No BYE: the script handled the timeout.
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                callee.wait_for(Duration::from_millis(100), |v| v["ev"] == "bye")
+            }));
+            assert!(
+                r.is_err(),
+                "dsmbox hung up although the script set #processed"
+            );
+        }
+        pj.hangup();
+        let _ = app.terminate();
+    }
+}

@@ -440,6 +440,9 @@ impl Switchboard {
             return;
         };
         let is_invite = event.kind == dsm::EventKind::Invite;
+        // SEMS's default handling, skipped when the script set #processed (spec §4.2): an RTP
+        // timeout ends the call.
+        let default_ends_call = event.kind == dsm::EventKind::RtpTimeout;
         let outcome = {
             let mut host = DsmHost {
                 services: &mut self.services,
@@ -450,6 +453,15 @@ impl Switchboard {
             session.handle_event(now, event, &mut host)
         };
         self.after_session_ran(now, id, session);
+        if default_ends_call && outcome.ran && !outcome.processed && self.legs.contains_key(&id) {
+            log::info!("leg {id}: RTP timeout, hanging up");
+            if let Some(leg) = self.legs.get_mut(&id) {
+                leg.stop = Some(true);
+            }
+            self.hang_up(now, id);
+            self.destroy(now, id);
+            return;
+        }
         if is_invite
             && !outcome.dialog_touched
             && self
