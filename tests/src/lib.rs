@@ -136,6 +136,11 @@ impl Appliance {
         }
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The rest of stdout, for tests that read more lines.
     pub fn stdout(&mut self) -> &mut BufReader<ChildStdout> {
         &mut self.stdout

@@ -283,3 +283,40 @@ fn abuse_of_the_management_port_does_not_disturb_a_call() {
     let _ = &l.app;
     drop(l);
 }
+
+#[test]
+fn sighup_reloads_the_bundles() {
+    let tag = "mgmt-hup";
+    let port = port_block();
+    let cfg = QuizConfig::new(tag, "127.0.0.1:9", port_block(), port, TABLE);
+    let app = cfg.start();
+    assert_eq!(xmlrpc(port, "hasDSM", "'extra'"), serde_json::json!(["0"]));
+    // A new bundle appears in conf_dir; SIGHUP picks it up.
+    let scripts = cfg.dir.path().join("extra");
+    std::fs::create_dir_all(&scripts).unwrap();
+    std::fs::write(
+        scripts.join("extra.dsm"),
+        "initial state A;\ntransition t A - hangup / stop(false) -> A;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        cfg.dir.path().join("dsm/extra.conf"),
+        format!(
+            "diag_path={}/\nload_diags=extra\nregister_apps=extra\n",
+            scripts.display()
+        ),
+    )
+    .unwrap();
+    let pid = app.pid().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    wait_until("the new bundle after SIGHUP", || {
+        xmlrpc(port, "hasDSM", "'extra'") == serde_json::json!(["1"])
+    });
+    let _ = app.terminate();
+}

@@ -147,3 +147,27 @@ impl Leg {
             .unwrap_or("")
     }
 }
+
+/// A hasher for the switchboard's integer keys (leg ids, call handles): they are handed out
+/// in sequence, so their value is already a good hash, and SipHash on every RTP packet and
+/// every tick costs measurable CPU.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        // Spread sequential ids over hashbrown's control bytes (Fibonacci hashing).
+        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+}
+
+/// A map keyed by leg ids or call handles.
+pub type IdMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;

@@ -41,7 +41,7 @@ use crate::net::RtpPorts;
 use crate::setup::Setup;
 
 pub use host::{DbPool, DsmHost, Rng, Services};
-pub use leg::{Direction, Leg, LegId, LegMedia, SipState};
+pub use leg::{Direction, IdHasher, IdMap, Leg, LegId, LegMedia, SipState};
 
 /// Counters the management port reports (`calls`, `get_callsavg`, `get_cpsmax`, ...).
 #[derive(Debug, Clone, Default)]
@@ -62,9 +62,9 @@ pub struct Switchboard {
     sip_sockets: Vec<UdpSocket>,
     /// Boxed: a leg is several kilobytes (jitter buffer, detector, playlist) and is taken out
     /// of the map while it is worked on; moving a box is moving a pointer.
-    legs: HashMap<LegId, Box<Leg>>,
+    legs: IdMap<LegId, Box<Leg>>,
     tags: HashMap<String, LegId>,
-    by_call: HashMap<sip::CallHandle, LegId>,
+    by_call: IdMap<sip::CallHandle, LegId>,
     queues: HashMap<String, LegId>,
     events: VecDeque<(LegId, Event)>,
     timers: BinaryHeap<Reverse<(Instant, LegId)>>,
@@ -152,9 +152,9 @@ impl Switchboard {
         Switchboard {
             sip,
             sip_sockets,
-            legs: HashMap::new(),
+            legs: IdMap::default(),
             tags: HashMap::new(),
-            by_call: HashMap::new(),
+            by_call: IdMap::default(),
             queues: HashMap::new(),
             events: VecDeque::new(),
             timers: BinaryHeap::new(),
@@ -753,7 +753,7 @@ impl Switchboard {
             for t in m.tasks.drain(..) {
                 t.abort();
             }
-            self.send_media(&mut leg, now);
+            flush_leg_media(&mut self.scratch, &mut self.events, &mut leg, now);
         }
         if let Some(call) = leg.call.take() {
             self.by_call.remove(&call);
@@ -778,45 +778,43 @@ impl Switchboard {
         leg.record_file = None;
     }
 
-    /// Sends what the media session of a leg has to send.
-    fn send_media(&mut self, leg: &mut Leg, now: Instant) {
-        let Some(m) = &mut leg.media else { return };
-        while let Some(t) = m.session.poll_transmit(now, &mut self.scratch) {
-            let sock = match t.channel {
-                media::rtp::Channel::Rtp => &m.rtp,
-                media::rtp::Channel::Rtcp => &m.rtcp,
-            };
-            // UDP: a full socket buffer drops the packet, as the network would.
-            let _ = sock.send_to(&self.scratch[..t.len], t.destination);
-        }
-    }
-
     /// Sends a leg's media output and turns its media events into DSM events.
     fn drain_media(&mut self, now: Instant, id: LegId) {
-        let Some(mut leg) = self.legs.remove(&id) else {
-            return;
-        };
-        self.send_media(&mut leg, now);
-        let mut evs = Vec::new();
-        if let Some(m) = &mut leg.media {
-            while let Some(e) = m.session.poll_event() {
-                match e {
-                    media::rtp::MediaEvent::Dtmf { digit, duration_ms } => {
-                        m.out_of_band_seen = true;
-                        evs.push(Event::key(digit.code(), duration_ms));
-                    }
-                    media::rtp::MediaEvent::RtpTimeout { silent_for } => {
-                        evs.push(Event::rtp_timeout(
-                            u32::try_from(silent_for.as_secs()).unwrap_or(u32::MAX),
-                        ));
-                    }
-                    other => log::debug!("leg {}: {other:?}", leg.tag),
-                }
-            }
+        if let Some(leg) = self.legs.get_mut(&id) {
+            flush_leg_media(&mut self.scratch, &mut self.events, leg, now);
         }
-        self.legs.insert(id, leg);
-        for e in evs {
-            self.events.push_back((id, e));
+    }
+}
+
+/// Sends what a leg's media session has to send, and queues its media events (RFC 4733
+/// digits, RTP timeout) as DSM events. A free function so the media tick can call it while it
+/// holds other parts of the switchboard.
+fn flush_leg_media(
+    scratch: &mut [u8],
+    events: &mut VecDeque<(LegId, Event)>,
+    leg: &mut Leg,
+    now: Instant,
+) {
+    let Some(m) = &mut leg.media else { return };
+    while let Some(t) = m.session.poll_transmit(now, scratch) {
+        let sock = match t.channel {
+            media::rtp::Channel::Rtp => &m.rtp,
+            media::rtp::Channel::Rtcp => &m.rtcp,
+        };
+        // UDP: a full socket buffer drops the packet, as the network would.
+        let _ = sock.send_to(&scratch[..t.len], t.destination);
+    }
+    while let Some(e) = m.session.poll_event() {
+        match e {
+            media::rtp::MediaEvent::Dtmf { digit, duration_ms } => {
+                m.out_of_band_seen = true;
+                events.push_back((leg.id, Event::key(digit.code(), duration_ms)));
+            }
+            media::rtp::MediaEvent::RtpTimeout { silent_for } => {
+                let secs = u32::try_from(silent_for.as_secs()).unwrap_or(u32::MAX);
+                events.push_back((leg.id, Event::rtp_timeout(secs)));
+            }
+            other => log::debug!("leg {}: {other:?}", leg.tag),
         }
     }
 }

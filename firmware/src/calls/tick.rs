@@ -9,7 +9,7 @@ use media::dtmf::DtmfEvent;
 use media::playlist::{NoAudioKind, PlaylistEvent};
 
 use super::leg::LegId;
-use super::{Switchboard, write_recording};
+use super::{Switchboard, flush_leg_media, write_recording};
 
 impl Switchboard {
     /// One media tick. Call it every 20 ms (a missed tick must still be run: the jitter
@@ -49,7 +49,7 @@ impl Switchboard {
         self.services.conference.tick();
         // 3. Write: what each caller hears, encoded and sent.
         for id in &ids {
-            let Some(mut leg) = self.legs.remove(id) else {
+            let Some(leg) = self.legs.get_mut(id) else {
                 continue;
             };
             if leg.media.as_ref().is_some_and(|m| m.running) {
@@ -57,7 +57,6 @@ impl Switchboard {
                 if let Some(m) = &mut leg.media {
                     m.session.push_frame(now, &frame);
                 }
-                self.send_media(&mut leg, now);
             }
             while let Some(ev) = leg.audio.poll_event() {
                 let e = match ev {
@@ -69,8 +68,7 @@ impl Switchboard {
             if let Some(rec) = leg.audio.recorder_mut() {
                 write_recording(rec, leg.record_file.as_mut());
             }
-            self.legs.insert(*id, leg);
-            self.drain_media(now, *id);
+            flush_leg_media(&mut self.scratch, &mut self.events, leg, now);
         }
         self.tick_ids = ids;
         self.settle(now);
