@@ -27,3 +27,42 @@ pub mod sdp;
 pub mod telephone_event;
 pub mod tone;
 pub mod wav;
+
+/// Any media error, for callers that handle them alike. Each module returns its own precise
+/// error (a parser's, a negotiation's, a file's); this enum gathers them with `?`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An RTP packet could not be read.
+    #[error(transparent)]
+    Rtp(#[from] rtp::RtpParseError),
+    /// An RTCP packet could not be read.
+    #[error(transparent)]
+    Rtcp(#[from] rtcp::RtcpParseError),
+    /// A telephone-event payload could not be read.
+    #[error(transparent)]
+    TelephoneEvent(#[from] telephone_event::TelephoneEventError),
+    /// A DTMF digit could not be sent.
+    #[error(transparent)]
+    DtmfSend(#[from] rtp::DtmfSendError),
+    /// An SDP body could not be read.
+    #[error(transparent)]
+    Sdp(#[from] sdp::SdpParseError),
+    /// An offer or answer cannot be served (a SIP 488).
+    #[error(transparent)]
+    Negotiation(#[from] sdp::NegotiationError),
+    /// A WAV file could not be read.
+    #[error(transparent)]
+    Wav(#[from] wav::WavError),
+    /// Recording stopped.
+    #[error(transparent)]
+    Record(#[from] recorder::RecordError),
+    /// A conference operation failed.
+    #[error(transparent)]
+    Conference(#[from] mixer::ConferenceError),
+    /// A tee channel could not be added.
+    #[error(transparent)]
+    Tee(#[from] playlist::TeeError),
+    /// A recording for `dtmf-detect` could not be read.
+    #[error(transparent)]
+    AudioFile(#[from] dtmf::AudioFileError),
+}
