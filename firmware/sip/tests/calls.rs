@@ -920,3 +920,65 @@ fn print_trace() {
         );
     }
 }
+
+#[test]
+fn unanswered_invite_times_out_with_cancel_and_408() {
+    let mut net = Net::new(1, 0.0);
+    let a = net.endpoint(&[A], 1);
+    let b = net.endpoint(&[B], 2);
+    let now = net.now;
+    let t0 = now;
+    let ca = net.ep(a).dial(now, dial_b()).unwrap();
+    net.run_for(Duration::from_millis(50));
+    let cb = incoming(&net, b);
+    let now = net.now;
+    net.ep(b)
+        .reply(now, cb, Reply::status(StatusCode::RINGING))
+        .unwrap();
+    net.run_for(Duration::from_secs(200));
+    let cancels = net.sent_by(a, |s| s.is_request("CANCEL"));
+    assert_eq!(cancels.len(), 1);
+    assert_eq!((cancels[0].at - t0).as_secs(), 180);
+    assert!(net.has_event(a, |e| matches!(e, Event::CallFailed { call, status, .. } if *call == ca && status.code() == 408)));
+    assert!(!net.has_event(a, |e| matches!(e, Event::CallEnded { .. })));
+    assert!(net.has_event(b, |e| matches!(
+        e,
+        Event::CallEnded {
+            cause: EndCause::RemoteCancel,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn bye_from_a_fork_whose_2xx_was_lost_ends_the_call() {
+    let mut net = Net::new(1, 0.0);
+    let a = net.endpoint(&[A], 1);
+    let b = net.endpoint(&[B], 2);
+    // Every 2xx to the INVITE is lost: A only ever sees 100 Trying.
+    net.drop_filter = Some(Box::new(|s: &Sent| s.is_response(200, "INVITE")));
+    let now = net.now;
+    let ca = net.ep(a).dial(now, dial_b()).unwrap();
+    net.run_for(Duration::from_millis(50));
+    let cb = incoming(&net, b);
+    let now = net.now;
+    net.ep(b).accept(now, cb, Some(sdp("answer"))).unwrap();
+    net.run_for(Duration::from_secs(40));
+    // B gave up waiting for the ACK and sent BYE; A answered it 200 (not 481), cancelled
+    // its INVITE and ended the call.
+    assert!(net.has_event(b, |e| matches!(
+        e,
+        Event::CallEnded {
+            cause: EndCause::NoAck,
+            ..
+        }
+    )));
+    assert_eq!(net.sent_by(a, |s| s.is_response(200, "BYE")).len(), 1);
+    assert_eq!(net.sent_by(a, |s| s.is_request("CANCEL")).len(), 1);
+    assert!(net.has_event(
+        a,
+        |e| matches!(e, Event::CallEnded { call, cause: EndCause::RemoteBye } if *call == ca)
+    ));
+    net.run_for(Duration::from_secs(60));
+    assert!(net.ep(a).is_idle() && net.ep(b).is_idle());
+}

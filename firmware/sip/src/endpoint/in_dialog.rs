@@ -44,6 +44,20 @@ impl Endpoint {
             return;
         };
         let remote_tag = req.from.tag().unwrap_or("");
+        // A BYE for our unanswered INVITE from a fork we never heard from: its 2xx (and the
+        // dialog it made) were lost, and now it hangs up. Accept it rather than 481, so that
+        // the INVITE is cancelled and the call ends.
+        if c.role == Role::Uac
+            && c.state == CallState::Calling
+            && req.method == Method::Bye
+            && !c.early.iter().any(|d| d.remote_tag == remote_tag)
+        {
+            let tag = c.local_tag.clone();
+            let resp = self.response_for(&req, StatusCode::OK, None, Some(&tag));
+            self.answer(now, local, response_to, &req, &resp);
+            self.on_remote_bye(now, h);
+            return;
+        }
         let dialog = match c.dialog.as_mut() {
             Some(d) if d.remote_tag == remote_tag => Some(d),
             _ => c.early.iter_mut().find(|d| d.remote_tag == remote_tag),
