@@ -350,7 +350,8 @@ fn registration(loss: f64, seed: u64) -> bool {
 }
 
 fn sweep(loss: f64, min_success: f64) {
-    let scenarios: [(&str, fn(f64, u64) -> bool); 4] = [
+    type Scenario = fn(f64, u64) -> bool;
+    let scenarios: [(&str, Scenario); 4] = [
         ("full call", full_call),
         ("rejected call", rejected_call),
         ("cancelled call", cancelled_call),
