@@ -162,11 +162,18 @@ fn next_line(data: &[u8]) -> Option<(&[u8], &[u8])> {
 fn parse_start_line(line: &str) -> Option<StartLine> {
     // Trailing whitespace is tolerated (RFC 4475 `trws` allows either reading).
     let line = line.trim_end_matches([' ', '\t']);
-    if line.len() >= 4 && line[..4].eq_ignore_ascii_case("SIP/") {
+    if starts_with_sip(line) {
         let mut parts = line.splitn(3, ' ');
         let version = parts.next()?.to_owned();
         let code = parts.next()?.to_owned();
-        let reason = parts.next().unwrap_or("").to_owned();
+        // A reason phrase cannot hold CR or LF; a stray CR inside the line becomes a space
+        // (as on output, `emit.rs`), so what we read is what we would write.
+        let reason = parts
+            .next()
+            .unwrap_or("")
+            .replace(['\r', '\n'], " ")
+            .trim_end_matches([' ', '\t'])
+            .to_owned();
         return Some(StartLine::Response {
             version,
             code,
@@ -176,7 +183,7 @@ fn parse_start_line(line: &str) -> Option<StartLine> {
     let mut parts = line.split(' ');
     let method = parts.next()?;
     let last = line.rsplit(' ').next()?;
-    if !(last.len() >= 4 && last[..4].eq_ignore_ascii_case("SIP/")) {
+    if !starts_with_sip(last) {
         return None;
     }
     // Exactly `Method SP Request-URI SP SIP-Version` (RFC 4475 `lwsstart`, `lwsruri`).
@@ -195,6 +202,14 @@ fn parse_start_line(line: &str) -> Option<StartLine> {
         uri: uri.to_owned(),
         version: version.to_owned(),
     })
+}
+
+/// `SIP/` in any case, on bytes (the line may hold replacement characters from bad UTF-8,
+/// so slicing the str at 4 could split one).
+fn starts_with_sip(s: &str) -> bool {
+    s.as_bytes()
+        .get(..4)
+        .is_some_and(|b| b.eq_ignore_ascii_case(b"SIP/"))
 }
 
 fn is_sip_2_0(version: &str) -> bool {
