@@ -208,6 +208,12 @@ impl Endpoint {
             ResponseMatch::Stray(resp) => {
                 // A 2xx retransmission after Timer M: the call may still want to re-ACK it.
                 if !self.on_stray_response(now, &resp) {
+                    log::debug!(
+                        "stray response {} to {} (Call-ID {})",
+                        resp.status,
+                        resp.cseq,
+                        resp.call_id
+                    );
                     self.stats.stray_responses += 1;
                 }
             }
