@@ -153,7 +153,7 @@ fn rejected_call_fails_with_code_and_reason() {
     net.run_for(Duration::from_millis(50));
     assert!(net.has_event(
         a,
-        |e| matches!(e, Event::CallFailed { call, status, reason }
+        |e| matches!(e, Event::CallFailed { call, status, reason, .. }
         if *call == ca && status.code() == 486 && reason == "Busy Here Now")
     ));
     assert!(net.has_event(
@@ -981,4 +981,49 @@ fn bye_from_a_fork_whose_2xx_was_lost_ends_the_call() {
     ));
     net.run_for(Duration::from_secs(60));
     assert!(net.ep(a).is_idle() && net.ep(b).is_idle());
+}
+
+#[test]
+fn endpoint_can_move_to_the_driver_thread() {
+    fn assert_send<T: Send + 'static>() {}
+    assert_send::<sip::Endpoint>();
+    assert_send::<Event>();
+}
+
+#[test]
+fn redirect_contacts_reach_the_layer_above() {
+    let mut net = Net::new(1, 0.0);
+    let a = net.endpoint(&[A], 1);
+    let b = net.endpoint(&[B], 2);
+    let now = net.now;
+    net.ep(a).dial(now, dial_b()).unwrap();
+    net.run_for(Duration::from_millis(50));
+    let cb = incoming(&net, b);
+    let now = net.now;
+    net.ep(b)
+        .reply(
+            now,
+            cb,
+            Reply::new(302)
+                .unwrap()
+                .with_header(HeaderName::Contact, "<sip:carol@127.0.0.3:5060>"),
+        )
+        .unwrap();
+    net.run_for(Duration::from_millis(50));
+    let Some((
+        _,
+        Event::CallFailed {
+            status,
+            response: Some(resp),
+            ..
+        },
+    )) = net.find_event(a, |e| matches!(e, Event::CallFailed { .. }))
+    else {
+        panic!("{:?}", net.events(a))
+    };
+    assert_eq!(status.code(), 302);
+    assert_eq!(
+        resp.contacts().unwrap()[0].uri.to_string(),
+        "sip:carol@127.0.0.3:5060"
+    );
 }

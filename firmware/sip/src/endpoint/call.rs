@@ -781,6 +781,7 @@ impl Endpoint {
                 reason: resp.reason.clone(),
                 remote_tag,
                 body: resp.body(),
+                response: Box::new(resp.clone()),
             });
             return;
         }
@@ -831,6 +832,7 @@ impl Endpoint {
                 reason: resp.reason.clone(),
                 remote_tag: tag,
                 body: resp.body(),
+                response: Box::new(resp.clone()),
             });
             return;
         }
@@ -857,7 +859,8 @@ impl Endpoint {
         if c.cancel != Cancel::NotRequested {
             self.end_cancelled(now, h);
         } else {
-            self.fail_call(now, h, status, resp.reason.clone());
+            let reason = resp.reason.clone();
+            self.fail_call(now, h, status, reason, Some(Box::new(resp)));
         }
     }
 
@@ -907,6 +910,7 @@ impl Endpoint {
                 h,
                 StatusCode::REQUEST_TIMEOUT,
                 "Request Timeout".into(),
+                None,
             );
         }
     }
@@ -981,17 +985,31 @@ impl Endpoint {
     /// 408 when the cancel was ours for lack of an answer.
     fn end_cancelled(&mut self, now: Instant, h: CallHandle) {
         if self.calls.get(&h).is_some_and(|c| c.timed_out) {
-            self.fail_call(now, h, StatusCode::REQUEST_TIMEOUT, "No Answer".into());
+            self.fail_call(
+                now,
+                h,
+                StatusCode::REQUEST_TIMEOUT,
+                "No Answer".into(),
+                None,
+            );
         } else {
             self.end_call(now, h, EndCause::LocalCancel);
         }
     }
 
-    fn fail_call(&mut self, now: Instant, h: CallHandle, status: StatusCode, reason: String) {
+    fn fail_call(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        status: StatusCode,
+        reason: String,
+        response: Option<Box<Response>>,
+    ) {
         self.events.push_back(Event::CallFailed {
             call: h,
             status,
             reason,
+            response,
         });
         self.finish(now, h);
     }

@@ -523,14 +523,16 @@ impl Endpoint {
                 }
             }
         }
+        let (status, reason, body) = (resp.status, resp.reason.clone(), resp.body());
         self.finish_in_dialog(
             now,
             h,
             cr,
             method,
-            resp.status,
-            resp.reason.clone(),
-            resp.body(),
+            status,
+            reason,
+            body,
+            Some(Box::new(resp)),
         );
     }
 
@@ -544,6 +546,7 @@ impl Endpoint {
         status: StatusCode,
         reason: String,
         body: Option<Body>,
+        response: Option<Box<Response>>,
     ) {
         if cr.silent {
             return;
@@ -555,6 +558,7 @@ impl Endpoint {
             status,
             reason,
             body,
+            response,
         });
         // §12.2.1.2: 481 or 408 means the dialog is gone.
         if matches!(status.code(), 481 | 408)
@@ -588,6 +592,7 @@ impl Endpoint {
             method,
             StatusCode::REQUEST_TIMEOUT,
             "Request Timeout".into(),
+            None,
             None,
         );
     }
