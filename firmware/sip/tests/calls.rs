@@ -1027,3 +1027,36 @@ fn redirect_contacts_reach_the_layer_above() {
         "sip:carol@127.0.0.3:5060"
     );
 }
+
+#[test]
+fn their_bye_while_our_bye_waits_for_the_ack() {
+    let mut net = Net::new(1, 0.0);
+    let a = net.endpoint(&[A], 1);
+    let b = net.endpoint(&[B], 2);
+    net.drop_filter = Some(Box::new(|s: &Sent| s.is_request("ACK")));
+    let now = net.now;
+    let ca = net.ep(a).dial(now, dial_b()).unwrap();
+    net.run_for(Duration::from_millis(50));
+    let cb = incoming(&net, b);
+    let now = net.now;
+    net.ep(b).accept(now, cb, Some(sdp("answer"))).unwrap();
+    net.run_for(Duration::from_millis(50));
+    let now = net.now;
+    net.ep(b).bye(now, cb).unwrap(); // deferred: no ACK yet
+    net.ep(a).bye(now, ca).unwrap();
+    net.run_for(Duration::from_secs(40));
+    assert_eq!(net.sent_by(b, |s| s.is_response(200, "BYE")).len(), 1);
+    assert!(
+        net.sent_by(b, |s| s.is_request("BYE")).is_empty(),
+        "B's own BYE was not needed"
+    );
+    assert!(net.has_event(a, |e| matches!(
+        e,
+        Event::CallEnded {
+            cause: EndCause::LocalBye,
+            ..
+        }
+    )));
+    net.run_for(Duration::from_secs(60));
+    assert!(net.ep(a).is_idle() && net.ep(b).is_idle());
+}

@@ -62,6 +62,22 @@ impl Endpoint {
             Some(d) if d.remote_tag == remote_tag => Some(d),
             _ => c.early.iter_mut().find(|d| d.remote_tag == remote_tag),
         };
+        // Our BYE is still waiting for the ACK of our 2xx and the peer hangs up first: the
+        // dialog is theirs to end, and ours need not be sent.
+        if c.state == CallState::Ended
+            && c.bye_after_ack
+            && dialog.is_some()
+            && req.method == Method::Bye
+        {
+            c.bye_after_ack = false;
+            c.pending_2xx = None;
+            c.timers.stop(CallTimer::Retransmit2xx);
+            c.timers.stop(CallTimer::AckWait);
+            let tag = c.local_tag.clone();
+            let resp = self.response_for(&req, StatusCode::OK, None, Some(&tag));
+            self.answer(now, local, response_to, &req, &resp);
+            return;
+        }
         let Some(dialog) = dialog.filter(|_| c.state != CallState::Ended) else {
             self.answer_status(
                 now,
