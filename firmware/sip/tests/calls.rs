@@ -903,25 +903,6 @@ fn shutdown_ends_every_call() {
 }
 
 #[test]
-#[ignore = "prints a wire trace for eyeballing"]
-fn print_trace() {
-    let mut net = Net::new(1, 0.0);
-    let (a, _b, ca, _cb) = established(&mut net);
-    let now = net.now;
-    net.ep(a).bye(now, ca).unwrap();
-    net.run_for(Duration::from_millis(100));
-    for s in &net.log {
-        println!(
-            "---- {:?} {} -> {}\n{}",
-            s.at - net.start,
-            s.from,
-            s.to,
-            String::from_utf8_lossy(&s.bytes)
-        );
-    }
-}
-
-#[test]
 fn unanswered_invite_times_out_with_cancel_and_408() {
     let mut net = Net::new(1, 0.0);
     let a = net.endpoint(&[A], 1);

@@ -832,6 +832,31 @@ mod tests {
         assert!(e.partial.is_none());
     }
 
+    /// Found by the `message` fuzz target: a CR inside the status line must round-trip.
+    #[test]
+    fn stray_cr_in_reason_phrase() {
+        let text = "SIP/2.0 401 Unauthorized\r\0\0 \r\n\
+            Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKa\r\nFrom: <sip:a@b>;tag=1\r\n\
+            To: <sip:a@b>;tag=2\r\nCall-ID: c\r\nCSeq: 2 REGISTER\r\n\r\n";
+        let Ok(Message::Response(r)) = parse(text.as_bytes(), &Limits::default()) else {
+            panic!()
+        };
+        assert_eq!(r.reason, "Unauthorized \0\0");
+        let again = parse(&r.to_bytes(), &Limits::default()).unwrap();
+        assert_eq!(again, Message::Response(r));
+    }
+
+    /// Found by the garbage test: a multi-byte replacement character where `SIP/` is checked.
+    #[test]
+    fn invalid_utf8_in_the_start_line() {
+        let mut bytes = OPTIONS.as_bytes().to_vec();
+        let pos = OPTIONS.find("SIP/2.0\r\n").unwrap() + 2;
+        bytes[pos] = 0xe2;
+        assert!(parse(&bytes, &Limits::default()).is_err());
+        bytes[..3].copy_from_slice(&[0xe2, 0x82, 0x28]);
+        assert!(parse(&bytes, &Limits::default()).is_err());
+    }
+
     #[test]
     fn non_utf8_header_bytes_do_not_reject_the_message() {
         let mut bytes = OPTIONS
