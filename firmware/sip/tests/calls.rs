@@ -153,7 +153,7 @@ fn rejected_call_fails_with_code_and_reason() {
     net.run_for(Duration::from_millis(50));
     assert!(net.has_event(
         a,
-        |e| matches!(e, Event::CallFailed { call, status, reason }
+        |e| matches!(e, Event::CallFailed { call, status, reason, .. }
         if *call == ca && status.code() == 486 && reason == "Busy Here Now")
     ));
     assert!(net.has_event(
@@ -903,20 +903,141 @@ fn shutdown_ends_every_call() {
 }
 
 #[test]
-#[ignore = "prints a wire trace for eyeballing"]
-fn print_trace() {
+fn unanswered_invite_times_out_with_cancel_and_408() {
     let mut net = Net::new(1, 0.0);
-    let (a, _b, ca, _cb) = established(&mut net);
+    let a = net.endpoint(&[A], 1);
+    let b = net.endpoint(&[B], 2);
     let now = net.now;
+    let t0 = now;
+    let ca = net.ep(a).dial(now, dial_b()).unwrap();
+    net.run_for(Duration::from_millis(50));
+    let cb = incoming(&net, b);
+    let now = net.now;
+    net.ep(b)
+        .reply(now, cb, Reply::status(StatusCode::RINGING))
+        .unwrap();
+    net.run_for(Duration::from_secs(200));
+    let cancels = net.sent_by(a, |s| s.is_request("CANCEL"));
+    assert_eq!(cancels.len(), 1);
+    assert_eq!((cancels[0].at - t0).as_secs(), 180);
+    assert!(net.has_event(a, |e| matches!(e, Event::CallFailed { call, status, .. } if *call == ca && status.code() == 408)));
+    assert!(!net.has_event(a, |e| matches!(e, Event::CallEnded { .. })));
+    assert!(net.has_event(b, |e| matches!(
+        e,
+        Event::CallEnded {
+            cause: EndCause::RemoteCancel,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn bye_from_a_fork_whose_2xx_was_lost_ends_the_call() {
+    let mut net = Net::new(1, 0.0);
+    let a = net.endpoint(&[A], 1);
+    let b = net.endpoint(&[B], 2);
+    // Every 2xx to the INVITE is lost: A only ever sees 100 Trying.
+    net.drop_filter = Some(Box::new(|s: &Sent| s.is_response(200, "INVITE")));
+    let now = net.now;
+    let ca = net.ep(a).dial(now, dial_b()).unwrap();
+    net.run_for(Duration::from_millis(50));
+    let cb = incoming(&net, b);
+    let now = net.now;
+    net.ep(b).accept(now, cb, Some(sdp("answer"))).unwrap();
+    net.run_for(Duration::from_secs(40));
+    // B gave up waiting for the ACK and sent BYE; A answered it 200 (not 481), cancelled
+    // its INVITE and ended the call.
+    assert!(net.has_event(b, |e| matches!(
+        e,
+        Event::CallEnded {
+            cause: EndCause::NoAck,
+            ..
+        }
+    )));
+    assert_eq!(net.sent_by(a, |s| s.is_response(200, "BYE")).len(), 1);
+    assert_eq!(net.sent_by(a, |s| s.is_request("CANCEL")).len(), 1);
+    assert!(net.has_event(
+        a,
+        |e| matches!(e, Event::CallEnded { call, cause: EndCause::RemoteBye } if *call == ca)
+    ));
+    net.run_for(Duration::from_secs(60));
+    assert!(net.ep(a).is_idle() && net.ep(b).is_idle());
+}
+
+#[test]
+fn endpoint_can_move_to_the_driver_thread() {
+    fn assert_send<T: Send + 'static>() {}
+    assert_send::<sip::Endpoint>();
+    assert_send::<Event>();
+}
+
+#[test]
+fn redirect_contacts_reach_the_layer_above() {
+    let mut net = Net::new(1, 0.0);
+    let a = net.endpoint(&[A], 1);
+    let b = net.endpoint(&[B], 2);
+    let now = net.now;
+    net.ep(a).dial(now, dial_b()).unwrap();
+    net.run_for(Duration::from_millis(50));
+    let cb = incoming(&net, b);
+    let now = net.now;
+    net.ep(b)
+        .reply(
+            now,
+            cb,
+            Reply::new(302)
+                .unwrap()
+                .with_header(HeaderName::Contact, "<sip:carol@127.0.0.3:5060>"),
+        )
+        .unwrap();
+    net.run_for(Duration::from_millis(50));
+    let Some((
+        _,
+        Event::CallFailed {
+            status,
+            response: Some(resp),
+            ..
+        },
+    )) = net.find_event(a, |e| matches!(e, Event::CallFailed { .. }))
+    else {
+        panic!("{:?}", net.events(a))
+    };
+    assert_eq!(status.code(), 302);
+    assert_eq!(
+        resp.contacts().unwrap()[0].uri.to_string(),
+        "sip:carol@127.0.0.3:5060"
+    );
+}
+
+#[test]
+fn their_bye_while_our_bye_waits_for_the_ack() {
+    let mut net = Net::new(1, 0.0);
+    let a = net.endpoint(&[A], 1);
+    let b = net.endpoint(&[B], 2);
+    net.drop_filter = Some(Box::new(|s: &Sent| s.is_request("ACK")));
+    let now = net.now;
+    let ca = net.ep(a).dial(now, dial_b()).unwrap();
+    net.run_for(Duration::from_millis(50));
+    let cb = incoming(&net, b);
+    let now = net.now;
+    net.ep(b).accept(now, cb, Some(sdp("answer"))).unwrap();
+    net.run_for(Duration::from_millis(50));
+    let now = net.now;
+    net.ep(b).bye(now, cb).unwrap(); // deferred: no ACK yet
     net.ep(a).bye(now, ca).unwrap();
-    net.run_for(Duration::from_millis(100));
-    for s in &net.log {
-        println!(
-            "---- {:?} {} -> {}\n{}",
-            s.at - net.start,
-            s.from,
-            s.to,
-            String::from_utf8_lossy(&s.bytes)
-        );
-    }
+    net.run_for(Duration::from_secs(40));
+    assert_eq!(net.sent_by(b, |s| s.is_response(200, "BYE")).len(), 1);
+    assert!(
+        net.sent_by(b, |s| s.is_request("BYE")).is_empty(),
+        "B's own BYE was not needed"
+    );
+    assert!(net.has_event(a, |e| matches!(
+        e,
+        Event::CallEnded {
+            cause: EndCause::LocalBye,
+            ..
+        }
+    )));
+    net.run_for(Duration::from_secs(60));
+    assert!(net.ep(a).is_idle() && net.ep(b).is_idle());
 }

@@ -313,6 +313,11 @@ impl Endpoint {
         let retry_in = base.mul_f64(jitter).max(Duration::from_millis(1));
         acc.timers.stop(AccountTimer::Refresh);
         acc.arm(&mut self.schedule, AccountTimer::Retry, now + retry_in);
+        log::info!(
+            "registration of {}@{} failed: {status} {reason}; retry in {retry_in:?}",
+            acc.config.user,
+            acc.config.domain
+        );
         self.events.push_back(Event::Registration {
             account: a,
             state: RegistrationState::Failed {

@@ -112,7 +112,7 @@ pub(crate) struct Call {
     pub(crate) dialog: Option<Dialog>,
     /// UAC: early dialogs, one per forked To tag.
     pub(crate) early: Vec<Dialog>,
-    pub(crate) timers: TimerTable<4>,
+    pub(crate) timers: TimerTable<5>,
     pub(crate) pending_2xx: Option<Pending2xx>,
     pub(crate) acks: Vec<SentAck>,
     pub(crate) credentials: Option<Credentials>,
@@ -129,6 +129,8 @@ pub(crate) struct Call {
     pub(crate) invite_server_pending: bool,
     /// Key in `Endpoint::invite_index` (UAS).
     pub(crate) origin: Option<(String, String, u32)>,
+    /// UAC: the CANCEL was ours for lack of an answer (`invite_timeout`), not the user's.
+    pub(crate) timed_out: bool,
 }
 
 impl Call {
@@ -224,6 +226,7 @@ impl Endpoint {
                 invite_client_pending: false,
                 invite_server_pending: false,
                 origin: Some(origin),
+                timed_out: false,
             },
         );
     }
@@ -485,8 +488,12 @@ impl Endpoint {
                 invite_client_pending: false,
                 invite_server_pending: false,
                 origin: None,
+                timed_out: false,
             },
         );
+        if let Some(limit) = self.config.invite_timeout {
+            self.arm_call(handle, CallTimer::NoAnswer, now + limit);
+        }
         Ok(handle)
     }
 
@@ -774,6 +781,7 @@ impl Endpoint {
                 reason: resp.reason.clone(),
                 remote_tag,
                 body: resp.body(),
+                response: Box::new(resp.clone()),
             });
             return;
         }
@@ -794,7 +802,7 @@ impl Endpoint {
             if c.cancel != Cancel::NotRequested {
                 // The 2xx crossed our CANCEL: the callee answered; ACK, then BYE.
                 self.ack_and_bye(now, h, &resp);
-                self.end_call(now, h, EndCause::LocalCancel);
+                self.end_cancelled(now, h);
                 return;
             }
             let Some(dialog) = Dialog::uac(&c.invite, &resp) else {
@@ -824,6 +832,7 @@ impl Endpoint {
                 reason: resp.reason.clone(),
                 remote_tag: tag,
                 body: resp.body(),
+                response: Box::new(resp.clone()),
             });
             return;
         }
@@ -848,9 +857,10 @@ impl Endpoint {
             }
         }
         if c.cancel != Cancel::NotRequested {
-            self.end_call(now, h, EndCause::LocalCancel);
+            self.end_cancelled(now, h);
         } else {
-            self.fail_call(now, h, status, resp.reason.clone());
+            let reason = resp.reason.clone();
+            self.fail_call(now, h, status, reason, Some(Box::new(resp)));
         }
     }
 
@@ -893,13 +903,14 @@ impl Endpoint {
             return;
         }
         if c.cancel != Cancel::NotRequested {
-            self.end_call(now, h, EndCause::LocalCancel);
+            self.end_cancelled(now, h);
         } else {
             self.fail_call(
                 now,
                 h,
                 StatusCode::REQUEST_TIMEOUT,
                 "Request Timeout".into(),
+                None,
             );
         }
     }
@@ -947,23 +958,58 @@ impl Endpoint {
                 }
             }
             CallTimer::CancelWait => {
-                if self
-                    .calls
-                    .get(&h)
-                    .is_some_and(|c| c.state == CallState::Calling)
+                // §9.1: the INVITE is considered cancelled and its transaction destroyed.
+                if let Some(c) = self.calls.get(&h)
+                    && c.state == CallState::Calling
                 {
-                    self.end_call(now, h, EndCause::LocalCancel);
+                    if let Some(tx) = c.invite_tx {
+                        self.transactions.destroy(tx);
+                    }
+                    self.end_cancelled(now, h);
+                }
+            }
+            CallTimer::NoAnswer => {
+                if let Some(c) = self.calls.get_mut(&h)
+                    && c.state == CallState::Calling
+                    && c.cancel == Cancel::NotRequested
+                {
+                    c.timed_out = true;
+                    let _ = self.cancel(now, h);
                 }
             }
             CallTimer::Linger => self.forget_call(h),
         }
     }
 
-    fn fail_call(&mut self, now: Instant, h: CallHandle, status: StatusCode, reason: String) {
+    /// The end of an outgoing call we cancelled: `CallEnded(LocalCancel)`, or `CallFailed`
+    /// 408 when the cancel was ours for lack of an answer.
+    fn end_cancelled(&mut self, now: Instant, h: CallHandle) {
+        if self.calls.get(&h).is_some_and(|c| c.timed_out) {
+            self.fail_call(
+                now,
+                h,
+                StatusCode::REQUEST_TIMEOUT,
+                "No Answer".into(),
+                None,
+            );
+        } else {
+            self.end_call(now, h, EndCause::LocalCancel);
+        }
+    }
+
+    fn fail_call(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        status: StatusCode,
+        reason: String,
+        response: Option<Box<Response>>,
+    ) {
         self.events.push_back(Event::CallFailed {
             call: h,
             status,
             reason,
+            response,
         });
         self.finish(now, h);
     }
@@ -991,6 +1037,7 @@ impl Endpoint {
             c.timers.stop(CallTimer::AckWait);
         }
         c.timers.stop(CallTimer::CancelWait);
+        c.timers.stop(CallTimer::NoAnswer);
         // Requests the layer above will no longer answer get 487 (§15.1.2).
         let pending: Vec<ServerRequest> = c.server_requests.drain().map(|(_, r)| r).collect();
         let tag = c.local_tag.clone();
@@ -1005,6 +1052,18 @@ impl Endpoint {
 
     fn forget_call(&mut self, h: CallHandle) {
         if let Some(c) = self.calls.remove(&h) {
+            // An INVITE client transaction that got a provisional response has no timer left
+            // (Timer C is for proxies): if its final response never came, nothing would end
+            // it. The call is gone, so it goes too. Non-INVITE ones end by Timer F.
+            let invites = c
+                .client_requests
+                .iter()
+                .filter(|(_, r)| r.request.method == Method::Invite)
+                .map(|(tx, _)| *tx)
+                .chain(c.invite_tx);
+            for tx in invites {
+                self.transactions.destroy(tx);
+            }
             self.dialog_index
                 .remove(&(c.invite.call_id.clone(), c.local_tag.clone()));
             if let Some(o) = &c.origin {

@@ -80,6 +80,12 @@ pub struct Config {
     pub symmetric_dialog_routing: bool,
     /// Registration refresh and retry timing.
     pub registration: RegistrationTiming,
+    /// Give up on an outgoing INVITE without final response after this long: CANCEL, then
+    /// `CallFailed` 408. An INVITE transaction that got a provisional response has no timer
+    /// of its own (Timer C is for proxies), so without this a peer that never answers keeps
+    /// the call forever. `None` leaves it to the layer above. Default 3 minutes, Timer C's
+    /// minimum.
+    pub invite_timeout: Option<std::time::Duration>,
 }
 
 impl Default for Config {
@@ -93,6 +99,7 @@ impl Default for Config {
             accept: vec!["application/sdp".into()],
             symmetric_dialog_routing: false,
             registration: RegistrationTiming::default(),
+            invite_timeout: Some(Duration::from_secs(180)),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::dtmf::Dtmf;
-use crate::msg::{Body, HeaderName, Headers, Method, Request, StatusCode};
+use crate::msg::{Body, HeaderName, Headers, Method, Request, Response, StatusCode};
 use crate::{AccountHandle, CallHandle, RequestHandle};
 
 /// Something the layer above must know or act on. Every call produces exactly one terminal
@@ -45,6 +45,8 @@ pub enum Event {
         remote_tag: Option<String>,
         /// Early media (SDP) or other body.
         body: Option<Body>,
+        /// The whole response, for any header the layer above wants.
+        response: Box<Response>,
     },
     /// Our INVITE was answered; the ACK has been sent.
     CallAnswered {
@@ -58,6 +60,8 @@ pub enum Event {
         remote_tag: String,
         /// The answer (or offer, for a delayed offer).
         body: Option<Body>,
+        /// The whole response.
+        response: Box<Response>,
     },
     /// Terminal: our INVITE got a final non-2xx response, or none at all (408 after
     /// Timer B). The ACK for a non-2xx has been sent.
@@ -68,6 +72,9 @@ pub enum Event {
         status: StatusCode,
         /// Reason phrase.
         reason: String,
+        /// The final response (Contact of a 3xx, Warning, Reason, …); `None` when there was
+        /// none (timeout, no answer).
+        response: Option<Box<Response>>,
     },
     /// Terminal: the call is over.
     CallEnded {
@@ -101,6 +108,8 @@ pub enum Event {
         reason: String,
         /// The body.
         body: Option<Body>,
+        /// The whole response; `None` on timeout.
+        response: Option<Box<Response>>,
     },
     /// A key from an INFO request (`application/dtmf-relay` or `application/dtmf`), already
     /// answered 200.

@@ -44,10 +44,40 @@ impl Endpoint {
             return;
         };
         let remote_tag = req.from.tag().unwrap_or("");
+        // A BYE for our unanswered INVITE from a fork we never heard from: its 2xx (and the
+        // dialog it made) were lost, and now it hangs up. Accept it rather than 481, so that
+        // the INVITE is cancelled and the call ends.
+        if c.role == Role::Uac
+            && c.state == CallState::Calling
+            && req.method == Method::Bye
+            && !c.early.iter().any(|d| d.remote_tag == remote_tag)
+        {
+            let tag = c.local_tag.clone();
+            let resp = self.response_for(&req, StatusCode::OK, None, Some(&tag));
+            self.answer(now, local, response_to, &req, &resp);
+            self.on_remote_bye(now, h);
+            return;
+        }
         let dialog = match c.dialog.as_mut() {
             Some(d) if d.remote_tag == remote_tag => Some(d),
             _ => c.early.iter_mut().find(|d| d.remote_tag == remote_tag),
         };
+        // Our BYE is still waiting for the ACK of our 2xx and the peer hangs up first: the
+        // dialog is theirs to end, and ours need not be sent.
+        if c.state == CallState::Ended
+            && c.bye_after_ack
+            && dialog.is_some()
+            && req.method == Method::Bye
+        {
+            c.bye_after_ack = false;
+            c.pending_2xx = None;
+            c.timers.stop(CallTimer::Retransmit2xx);
+            c.timers.stop(CallTimer::AckWait);
+            let tag = c.local_tag.clone();
+            let resp = self.response_for(&req, StatusCode::OK, None, Some(&tag));
+            self.answer(now, local, response_to, &req, &resp);
+            return;
+        }
         let Some(dialog) = dialog.filter(|_| c.state != CallState::Ended) else {
             self.answer_status(
                 now,
@@ -509,14 +539,16 @@ impl Endpoint {
                 }
             }
         }
+        let (status, reason, body) = (resp.status, resp.reason.clone(), resp.body());
         self.finish_in_dialog(
             now,
             h,
             cr,
             method,
-            resp.status,
-            resp.reason.clone(),
-            resp.body(),
+            status,
+            reason,
+            body,
+            Some(Box::new(resp)),
         );
     }
 
@@ -530,6 +562,7 @@ impl Endpoint {
         status: StatusCode,
         reason: String,
         body: Option<Body>,
+        response: Option<Box<Response>>,
     ) {
         if cr.silent {
             return;
@@ -541,6 +574,7 @@ impl Endpoint {
             status,
             reason,
             body,
+            response,
         });
         // §12.2.1.2: 481 or 408 means the dialog is gone.
         if matches!(status.code(), 481 | 408)
@@ -574,6 +608,7 @@ impl Endpoint {
             method,
             StatusCode::REQUEST_TIMEOUT,
             "Request Timeout".into(),
+            None,
             None,
         );
     }

@@ -30,13 +30,20 @@ impl Endpoint {
     ) {
         self.stats.malformed += 1;
         let Some(p) = e.partial.as_deref() else {
+            log::debug!("dropped an unanswerable datagram from {remote}: {}", e.kind);
             self.stats.malformed_dropped += 1;
             return;
         };
         if p.method == "ACK" {
+            log::debug!("dropped a malformed ACK from {remote}: {}", e.kind);
             self.stats.malformed_dropped += 1;
             return;
         }
+        log::debug!(
+            "answering a malformed {} from {remote}: {}",
+            p.method,
+            e.kind
+        );
         let mut rows: Vec<(HeaderName, String)> = Vec::new();
         let destination = match &p.top_via {
             Some(v) => {

@@ -48,6 +48,9 @@ pub(crate) enum CallTimer {
     AckWait,
     /// §9.1: an INVITE still unanswered 64*T1 after our CANCEL is considered cancelled.
     CancelWait,
+    /// Our INVITE has had no final response for `Config::invite_timeout` (RFC 3261 Timer C
+    /// plays this part for proxies): we CANCEL it and report 408.
+    NoAnswer,
     /// An ended call stays 64*T1 to absorb late messages (2xx retransmissions to re-ACK,
     /// challenges to the BYE), then is forgotten.
     Linger,
@@ -205,6 +208,12 @@ impl Endpoint {
             ResponseMatch::Stray(resp) => {
                 // A 2xx retransmission after Timer M: the call may still want to re-ACK it.
                 if !self.on_stray_response(now, &resp) {
+                    log::debug!(
+                        "stray response {} to {} (Call-ID {})",
+                        resp.status,
+                        resp.cseq,
+                        resp.call_id
+                    );
                     self.stats.stray_responses += 1;
                 }
             }

@@ -80,82 +80,65 @@ pub enum HeaderName {
     Other(String),
 }
 
-/// (canonical spelling, compact form, variant constructor).
-type KnownName = (&'static str, Option<&'static str>, fn() -> HeaderName);
-const KNOWN: &[KnownName] = &[
-    ("Via", Some("v"), || HeaderName::Via),
-    ("From", Some("f"), || HeaderName::From),
-    ("To", Some("t"), || HeaderName::To),
-    ("Call-ID", Some("i"), || HeaderName::CallId),
-    ("CSeq", None, || HeaderName::CSeq),
-    ("Contact", Some("m"), || HeaderName::Contact),
-    ("Max-Forwards", None, || HeaderName::MaxForwards),
-    ("Content-Length", Some("l"), || HeaderName::ContentLength),
-    ("Content-Type", Some("c"), || HeaderName::ContentType),
-    ("Content-Encoding", Some("e"), || {
-        HeaderName::ContentEncoding
-    }),
-    ("Content-Disposition", None, || {
-        HeaderName::ContentDisposition
-    }),
-    ("Route", None, || HeaderName::Route),
-    ("Record-Route", None, || HeaderName::RecordRoute),
-    ("Expires", None, || HeaderName::Expires),
-    ("Min-Expires", None, || HeaderName::MinExpires),
-    ("Allow", None, || HeaderName::Allow),
-    ("Supported", Some("k"), || HeaderName::Supported),
-    ("Require", None, || HeaderName::Require),
-    ("Proxy-Require", None, || HeaderName::ProxyRequire),
-    ("Unsupported", None, || HeaderName::Unsupported),
-    ("User-Agent", None, || HeaderName::UserAgent),
-    ("Server", None, || HeaderName::Server),
-    ("Accept", None, || HeaderName::Accept),
-    ("Authorization", None, || HeaderName::Authorization),
-    ("Proxy-Authorization", None, || {
-        HeaderName::ProxyAuthorization
-    }),
-    ("WWW-Authenticate", None, || HeaderName::WwwAuthenticate),
-    ("Proxy-Authenticate", None, || HeaderName::ProxyAuthenticate),
-    ("Authentication-Info", None, || {
-        HeaderName::AuthenticationInfo
-    }),
-    ("Retry-After", None, || HeaderName::RetryAfter),
-    ("Subject", Some("s"), || HeaderName::Subject),
-    ("Event", Some("o"), || HeaderName::Event),
-    ("Refer-To", Some("r"), || HeaderName::ReferTo),
-    ("Reason", None, || HeaderName::Reason),
-    ("Date", None, || HeaderName::Date),
-    ("Warning", None, || HeaderName::Warning),
-];
-
-/// Compact forms of headers we do not model, expanded so that the layer above sees one name.
-const OTHER_COMPACT: &[(&str, &str)] = &[
-    ("a", "Accept-Contact"),
-    ("b", "Referred-By"),
-    ("d", "Request-Disposition"),
-    ("j", "Reject-Contact"),
-    ("n", "Identity-Info"),
-    ("u", "Allow-Events"),
-    ("x", "Session-Expires"),
-    ("y", "Identity"),
-];
-
 impl HeaderName {
     /// Maps a received name (any case, long or compact form) to a header name.
     pub fn parse(name: &str) -> HeaderName {
-        for (long, compact, make) in KNOWN {
-            if long.eq_ignore_ascii_case(name)
-                || compact.is_some_and(|c| c.eq_ignore_ascii_case(name))
-            {
-                return make();
-            }
+        let mut buf = [0u8; 20];
+        let Some(lower) = buf.get_mut(..name.len()) else {
+            return HeaderName::Other(name.to_owned());
+        };
+        for (d, c) in lower.iter_mut().zip(name.bytes()) {
+            *d = c.to_ascii_lowercase();
         }
-        for (compact, long) in OTHER_COMPACT {
-            if compact.eq_ignore_ascii_case(name) {
-                return HeaderName::Other((*long).to_owned());
-            }
+        let lower: &[u8] = lower;
+        match lower {
+            b"v" | b"via" => HeaderName::Via,
+            b"f" | b"from" => HeaderName::From,
+            b"t" | b"to" => HeaderName::To,
+            b"i" | b"call-id" => HeaderName::CallId,
+            b"cseq" => HeaderName::CSeq,
+            b"m" | b"contact" => HeaderName::Contact,
+            b"max-forwards" => HeaderName::MaxForwards,
+            b"l" | b"content-length" => HeaderName::ContentLength,
+            b"c" | b"content-type" => HeaderName::ContentType,
+            b"e" | b"content-encoding" => HeaderName::ContentEncoding,
+            b"content-disposition" => HeaderName::ContentDisposition,
+            b"route" => HeaderName::Route,
+            b"record-route" => HeaderName::RecordRoute,
+            b"expires" => HeaderName::Expires,
+            b"min-expires" => HeaderName::MinExpires,
+            b"allow" => HeaderName::Allow,
+            b"k" | b"supported" => HeaderName::Supported,
+            b"require" => HeaderName::Require,
+            b"proxy-require" => HeaderName::ProxyRequire,
+            b"unsupported" => HeaderName::Unsupported,
+            b"user-agent" => HeaderName::UserAgent,
+            b"server" => HeaderName::Server,
+            b"accept" => HeaderName::Accept,
+            b"authorization" => HeaderName::Authorization,
+            b"proxy-authorization" => HeaderName::ProxyAuthorization,
+            b"www-authenticate" => HeaderName::WwwAuthenticate,
+            b"proxy-authenticate" => HeaderName::ProxyAuthenticate,
+            b"authentication-info" => HeaderName::AuthenticationInfo,
+            b"retry-after" => HeaderName::RetryAfter,
+            b"s" | b"subject" => HeaderName::Subject,
+            b"o" | b"event" => HeaderName::Event,
+            b"r" | b"refer-to" => HeaderName::ReferTo,
+            b"reason" => HeaderName::Reason,
+            b"date" => HeaderName::Date,
+            b"warning" => HeaderName::Warning,
+            // Compact forms of headers we do not model, expanded so the layer above sees one
+            // name (RFC 3261 §7.3.3 and the extensions' RFCs).
+            b"a" => HeaderName::Other("Accept-Contact".into()),
+            b"b" => HeaderName::Other("Referred-By".into()),
+            b"d" => HeaderName::Other("Request-Disposition".into()),
+            b"j" => HeaderName::Other("Reject-Contact".into()),
+            b"n" => HeaderName::Other("Identity-Info".into()),
+            b"u" => HeaderName::Other("Allow-Events".into()),
+            b"x" => HeaderName::Other("Session-Expires".into()),
+            b"y" => HeaderName::Other("Identity".into()),
+            _ => HeaderName::Other(name.to_owned()),
         }
-        HeaderName::Other(name.to_owned())
     }
 
     /// The canonical long spelling.
@@ -308,6 +291,66 @@ impl Extend<Header> for Headers {
 mod tests {
     use super::*;
 
+    /// (canonical spelling, compact form, variant constructor).
+    type KnownName = (&'static str, Option<&'static str>, fn() -> HeaderName);
+    const KNOWN: &[KnownName] = &[
+        ("Via", Some("v"), || HeaderName::Via),
+        ("From", Some("f"), || HeaderName::From),
+        ("To", Some("t"), || HeaderName::To),
+        ("Call-ID", Some("i"), || HeaderName::CallId),
+        ("CSeq", None, || HeaderName::CSeq),
+        ("Contact", Some("m"), || HeaderName::Contact),
+        ("Max-Forwards", None, || HeaderName::MaxForwards),
+        ("Content-Length", Some("l"), || HeaderName::ContentLength),
+        ("Content-Type", Some("c"), || HeaderName::ContentType),
+        ("Content-Encoding", Some("e"), || {
+            HeaderName::ContentEncoding
+        }),
+        ("Content-Disposition", None, || {
+            HeaderName::ContentDisposition
+        }),
+        ("Route", None, || HeaderName::Route),
+        ("Record-Route", None, || HeaderName::RecordRoute),
+        ("Expires", None, || HeaderName::Expires),
+        ("Min-Expires", None, || HeaderName::MinExpires),
+        ("Allow", None, || HeaderName::Allow),
+        ("Supported", Some("k"), || HeaderName::Supported),
+        ("Require", None, || HeaderName::Require),
+        ("Proxy-Require", None, || HeaderName::ProxyRequire),
+        ("Unsupported", None, || HeaderName::Unsupported),
+        ("User-Agent", None, || HeaderName::UserAgent),
+        ("Server", None, || HeaderName::Server),
+        ("Accept", None, || HeaderName::Accept),
+        ("Authorization", None, || HeaderName::Authorization),
+        ("Proxy-Authorization", None, || {
+            HeaderName::ProxyAuthorization
+        }),
+        ("WWW-Authenticate", None, || HeaderName::WwwAuthenticate),
+        ("Proxy-Authenticate", None, || HeaderName::ProxyAuthenticate),
+        ("Authentication-Info", None, || {
+            HeaderName::AuthenticationInfo
+        }),
+        ("Retry-After", None, || HeaderName::RetryAfter),
+        ("Subject", Some("s"), || HeaderName::Subject),
+        ("Event", Some("o"), || HeaderName::Event),
+        ("Refer-To", Some("r"), || HeaderName::ReferTo),
+        ("Reason", None, || HeaderName::Reason),
+        ("Date", None, || HeaderName::Date),
+        ("Warning", None, || HeaderName::Warning),
+    ];
+
+    /// Compact forms of headers we do not model, expanded so that the layer above sees one name.
+    const OTHER_COMPACT: &[(&str, &str)] = &[
+        ("a", "Accept-Contact"),
+        ("b", "Referred-By"),
+        ("d", "Request-Disposition"),
+        ("j", "Reject-Contact"),
+        ("n", "Identity-Info"),
+        ("u", "Allow-Events"),
+        ("x", "Session-Expires"),
+        ("y", "Identity"),
+    ];
+
     #[test]
     fn compact_and_case_insensitive_names() {
         assert_eq!(HeaderName::parse("v"), HeaderName::Via);
@@ -330,6 +373,15 @@ mod tests {
                 assert_eq!(HeaderName::parse(c), make());
             }
         }
+        for (compact, long) in OTHER_COMPACT {
+            assert_eq!(
+                HeaderName::parse(&compact.to_ascii_uppercase()).as_str(),
+                *long
+            );
+        }
+        // Longer than any known name: kept as received.
+        let long = "X-".repeat(40);
+        assert_eq!(HeaderName::parse(&long).as_str(), long);
     }
 
     #[test]

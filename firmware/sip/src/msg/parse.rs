@@ -162,11 +162,18 @@ fn next_line(data: &[u8]) -> Option<(&[u8], &[u8])> {
 fn parse_start_line(line: &str) -> Option<StartLine> {
     // Trailing whitespace is tolerated (RFC 4475 `trws` allows either reading).
     let line = line.trim_end_matches([' ', '\t']);
-    if line.len() >= 4 && line[..4].eq_ignore_ascii_case("SIP/") {
+    if starts_with_sip(line) {
         let mut parts = line.splitn(3, ' ');
         let version = parts.next()?.to_owned();
         let code = parts.next()?.to_owned();
-        let reason = parts.next().unwrap_or("").to_owned();
+        // A reason phrase cannot hold CR or LF; a stray CR inside the line becomes a space
+        // (as on output, `emit.rs`), so what we read is what we would write.
+        let reason = parts
+            .next()
+            .unwrap_or("")
+            .replace(['\r', '\n'], " ")
+            .trim_end_matches([' ', '\t'])
+            .to_owned();
         return Some(StartLine::Response {
             version,
             code,
@@ -176,7 +183,7 @@ fn parse_start_line(line: &str) -> Option<StartLine> {
     let mut parts = line.split(' ');
     let method = parts.next()?;
     let last = line.rsplit(' ').next()?;
-    if !(last.len() >= 4 && last[..4].eq_ignore_ascii_case("SIP/")) {
+    if !starts_with_sip(last) {
         return None;
     }
     // Exactly `Method SP Request-URI SP SIP-Version` (RFC 4475 `lwsstart`, `lwsruri`).
@@ -195,6 +202,14 @@ fn parse_start_line(line: &str) -> Option<StartLine> {
         uri: uri.to_owned(),
         version: version.to_owned(),
     })
+}
+
+/// `SIP/` in any case, on bytes (the line may hold replacement characters from bad UTF-8,
+/// so slicing the str at 4 could split one).
+fn starts_with_sip(s: &str) -> bool {
+    s.as_bytes()
+        .get(..4)
+        .is_some_and(|b| b.eq_ignore_ascii_case(b"SIP/"))
 }
 
 fn is_sip_2_0(version: &str) -> bool {
@@ -403,26 +418,9 @@ pub fn parse(data: &[u8], limits: &Limits) -> Result<Message, ParseError> {
                 return Err(with_partial(ParseErrorKind::RequestUri));
             }
             let method = Method::parse(&method);
-            let common = common_fields(&rows, body_bytes, limits).map_err(with_partial)?;
-            if common.cseq.method != method {
-                return Err(with_partial(ParseErrorKind::CSeqMethodMismatch));
-            }
-            let max_forwards = match rows
-                .rows
-                .iter()
-                .filter(|(n, _)| *n == HeaderName::MaxForwards)
-                .count()
-            {
-                0 => None,
-                1 => Some(
-                    rows.first(&HeaderName::MaxForwards)
-                        .unwrap_or("")
-                        .trim()
-                        .parse::<u8>()
-                        .map_err(|_| with_partial(ParseErrorKind::Malformed("Max-Forwards")))?,
-                ),
-                _ => return Err(with_partial(ParseErrorKind::Duplicate("Max-Forwards"))),
-            };
+            let common =
+                common_fields(&rows, body_bytes, limits, Some(&method)).map_err(with_partial)?;
+            let headers = other_headers(rows);
             Ok(Message::Request(Request {
                 method,
                 uri,
@@ -431,8 +429,8 @@ pub fn parse(data: &[u8], limits: &Limits) -> Result<Message, ParseError> {
                 to: common.to,
                 call_id: common.call_id,
                 cseq: common.cseq,
-                max_forwards,
-                headers: common.headers,
+                max_forwards: common.max_forwards,
+                headers,
                 body: common.body,
             }))
         }
@@ -455,7 +453,8 @@ pub fn parse(data: &[u8], limits: &Limits) -> Result<Message, ParseError> {
                 .ok()
                 .and_then(StatusCode::new)
                 .ok_or(fail(ParseErrorKind::StatusCode))?;
-            let common = common_fields(&rows, body_bytes, limits).map_err(fail)?;
+            let common = common_fields(&rows, body_bytes, limits, None).map_err(fail)?;
+            let headers = other_headers(rows);
             Ok(Message::Response(Response {
                 status,
                 reason,
@@ -464,7 +463,7 @@ pub fn parse(data: &[u8], limits: &Limits) -> Result<Message, ParseError> {
                 to: common.to,
                 call_id: common.call_id,
                 cseq: common.cseq,
-                headers: common.headers,
+                headers,
                 body: common.body,
             }))
         }
@@ -477,11 +476,18 @@ struct Common {
     to: NameAddr,
     call_id: String,
     cseq: CSeq,
-    headers: Headers,
+    max_forwards: Option<u8>,
     body: Vec<u8>,
 }
 
-fn common_fields(rows: &Rows, body: &[u8], limits: &Limits) -> Result<Common, ParseErrorKind> {
+/// Every check, on borrowed rows (so that an error can still quote them for a 400).
+/// `method` is the request method (None for responses).
+fn common_fields(
+    rows: &Rows,
+    body: &[u8],
+    limits: &Limits,
+    method: Option<&Method>,
+) -> Result<Common, ParseErrorKind> {
     let via_values = rows.via_values();
     if via_values.is_empty() {
         return Err(ParseErrorKind::Missing("Via"));
@@ -509,37 +515,43 @@ fn common_fields(rows: &Rows, body: &[u8], limits: &Limits) -> Result<Common, Pa
     {
         return Err(ParseErrorKind::Duplicate("Content-Type"));
     }
+    if method.is_some_and(|m| *m != cseq.method) {
+        return Err(ParseErrorKind::CSeqMethodMismatch);
+    }
+    let mut max_forwards = None;
+    for (_, v) in rows
+        .rows
+        .iter()
+        .filter(|(n, _)| *n == HeaderName::MaxForwards)
+    {
+        if max_forwards.is_some() {
+            return Err(ParseErrorKind::Duplicate("Max-Forwards"));
+        }
+        max_forwards = Some(
+            v.trim()
+                .parse::<u8>()
+                .map_err(|_| ParseErrorKind::Malformed("Max-Forwards"))?,
+        );
+    }
     let body = match parse_content_length(rows)? {
         Some(n) if n > body.len() => return Err(ParseErrorKind::Truncated),
         // §18.3: over UDP, bytes beyond Content-Length are discarded (RFC 4475 `dblreq`).
         Some(n) => body[..n].to_vec(),
         None => body.to_vec(),
     };
-    let mut headers = Headers::new();
     let mut count = 0usize;
     for (name, value) in &rows.rows {
-        match name {
-            HeaderName::Via
-            | HeaderName::From
-            | HeaderName::To
-            | HeaderName::CallId
-            | HeaderName::CSeq
-            | HeaderName::MaxForwards
-            | HeaderName::ContentLength => {}
-            // List headers we read element by element are split into one row per value.
-            HeaderName::Contact | HeaderName::Route | HeaderName::RecordRoute => {
-                for part in split_top_level_commas(value) {
-                    if part.is_empty() {
-                        return Err(ParseErrorKind::Malformed("Contact/Route"));
-                    }
-                    headers.push(name.clone(), part);
-                    count += 1;
-                }
+        if matches!(
+            name,
+            HeaderName::Contact | HeaderName::Route | HeaderName::RecordRoute
+        ) {
+            let parts = split_top_level_commas(value);
+            if parts.iter().any(|p| p.is_empty()) {
+                return Err(ParseErrorKind::Malformed("Contact/Route"));
             }
-            _ => {
-                headers.push(name.clone(), value.clone());
-                count += 1;
-            }
+            count += parts.len();
+        } else {
+            count += 1;
         }
     }
     if count > limits.max_header_rows {
@@ -551,9 +563,37 @@ fn common_fields(rows: &Rows, body: &[u8], limits: &Limits) -> Result<Common, Pa
         to,
         call_id,
         cseq,
-        headers,
+        max_forwards,
         body,
     })
+}
+
+/// The rows that are not typed fields, moved (not copied) into [`Headers`]; list headers we
+/// read element by element are split into one row per value.
+fn other_headers(rows: Rows) -> Headers {
+    let mut headers = Headers::new();
+    for (name, value) in rows.rows {
+        match name {
+            HeaderName::Via
+            | HeaderName::From
+            | HeaderName::To
+            | HeaderName::CallId
+            | HeaderName::CSeq
+            | HeaderName::MaxForwards
+            | HeaderName::ContentLength => {}
+            HeaderName::Contact | HeaderName::Route | HeaderName::RecordRoute => {
+                if value.contains(',') {
+                    for part in split_top_level_commas(&value) {
+                        headers.push(name.clone(), part);
+                    }
+                } else {
+                    headers.push(name, value);
+                }
+            }
+            _ => headers.push(name, value),
+        }
+    }
+    headers
 }
 
 #[cfg(test)]
@@ -790,6 +830,31 @@ mod tests {
         let e = parse(big.as_bytes(), &Limits::default()).unwrap_err();
         assert_eq!(e.kind, ParseErrorKind::StatusCode);
         assert!(e.partial.is_none());
+    }
+
+    /// Found by the `message` fuzz target: a CR inside the status line must round-trip.
+    #[test]
+    fn stray_cr_in_reason_phrase() {
+        let text = "SIP/2.0 401 Unauthorized\r\0\0 \r\n\
+            Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKa\r\nFrom: <sip:a@b>;tag=1\r\n\
+            To: <sip:a@b>;tag=2\r\nCall-ID: c\r\nCSeq: 2 REGISTER\r\n\r\n";
+        let Ok(Message::Response(r)) = parse(text.as_bytes(), &Limits::default()) else {
+            panic!()
+        };
+        assert_eq!(r.reason, "Unauthorized \0\0");
+        let again = parse(&r.to_bytes(), &Limits::default()).unwrap();
+        assert_eq!(again, Message::Response(r));
+    }
+
+    /// Found by the garbage test: a multi-byte replacement character where `SIP/` is checked.
+    #[test]
+    fn invalid_utf8_in_the_start_line() {
+        let mut bytes = OPTIONS.as_bytes().to_vec();
+        let pos = OPTIONS.find("SIP/2.0\r\n").unwrap() + 2;
+        bytes[pos] = 0xe2;
+        assert!(parse(&bytes, &Limits::default()).is_err());
+        bytes[..3].copy_from_slice(&[0xe2, 0x82, 0x28]);
+        assert!(parse(&bytes, &Limits::default()).is_err());
     }
 
     #[test]

@@ -390,6 +390,16 @@ impl TransactionLayer {
         Ok(())
     }
 
+    /// Destroys a transaction at once, without any message (§9.1: an INVITE still not
+    /// answered 64*T1 after its CANCEL is considered cancelled).
+    pub(crate) fn destroy(&mut self, id: TxId) {
+        if let Some(tx) = self.txs.remove(&id)
+            && self.index.get(&tx.key) == Some(&id)
+        {
+            self.index.remove(&tx.key);
+        }
+    }
+
     /// Whether a server transaction still waits for a final response.
     pub(crate) fn awaiting_final(&self, id: TxId) -> bool {
         match self.txs.get(&id).map(|t| &t.machine) {

@@ -20,14 +20,16 @@ pub struct LossRng(u64);
 
 impl LossRng {
     pub fn new(seed: u64) -> Self {
-        LossRng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+        LossRng(seed)
     }
     pub fn unit(&mut self) -> f64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+        // splitmix64: well mixed even from small consecutive seeds.
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
