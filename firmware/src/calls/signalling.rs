@@ -112,6 +112,7 @@ impl Switchboard {
                 call,
                 status,
                 reason,
+                ..
             } => {
                 let Some(id) = self.by_call.remove(&call) else {
                     return;
