@@ -42,7 +42,7 @@ impl DbError {
 }
 
 /// Where a `db_url` points.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DbLocation {
     /// A database file.
     File(PathBuf),

@@ -57,6 +57,10 @@ const CALLEE_DSM: &str =
     include_str!("../../rootfs-overlay/usr/share/dsmbox/quizconnect/quizconnect_callee.dsm");
 const ANSWER_DSM: &str = "import(mod_dlg);\ninitial state START;\n\
 transition \"bye\" START - hangup / stop(false) -> END;\nstate END;\n";
+/// SEMS's own benchmark shape: answer, play a prompt in a loop, RTP both ways, one leg.
+const PLAY_DSM: &str = "import(mod_dlg);\ninitial state START;\n\
+transition \"play\" START - sessionStart / playFile($config.prompt, true) -> PLAY;\n\
+state PLAY;\ntransition \"bye\" PLAY - hangup / stop(false) -> END;\nstate END;\n";
 const PROMPT: &[u8] =
     include_bytes!("../../rootfs-overlay/usr/share/dsmbox/quizconnect/prompts/welcome_callee.wav");
 
@@ -109,6 +113,11 @@ fn write_config(dir: &Path, callee_phone: SocketAddr) -> Result<(), Error> {
     w("scripts/quizconnect_caller.dsm", CALLER_DSM.as_bytes())?;
     w("scripts/quizconnect_callee.dsm", CALLEE_DSM.as_bytes())?;
     w("scripts/answer.dsm", ANSWER_DSM.as_bytes())?;
+    w("scripts/play.dsm", PLAY_DSM.as_bytes())?;
+    w(
+        "dsm/play.conf",
+        format!("diag_path={d}/scripts/\nload_diags=play\nregister_apps=play\nprompt={d}/prompts/welcome_callee.wav\n").as_bytes(),
+    )?;
     // Both prompts the same short file: the load is in the media path, not in the words.
     for name in [
         "welcome_caller.wav",
@@ -212,6 +221,7 @@ pub struct RateResult {
 }
 
 async fn concurrent(
+    app: &str,
     sip: SocketAddr,
     pid: u32,
     level: usize,
@@ -224,7 +234,7 @@ async fn concurrent(
     for i in 0..level {
         if let Some(c) = caller.borrow_mut().dial(
             Instant::now(),
-            &format!("sip:quizconnect_caller@{sip}"),
+            &format!("sip:{app}@{sip}"),
             &format!("load{i}"),
         ) {
             calls.insert(c);
@@ -363,9 +373,6 @@ pub fn run(opts: &LoadOptions) -> Result<bool, Error> {
         Phone::new("load-callee", seed ^ 0xABCD).map_err(|e| io(&dir, e))?;
     callee.auto_answer = true;
     write_config(&dir, callee.sip_addr())?;
-    let app = start_appliance(&dir)?;
-    let pid = app.child.id();
-    let idle = sample(pid);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -373,7 +380,8 @@ pub fn run(opts: &LoadOptions) -> Result<bool, Error> {
     let local = tokio::task::LocalSet::new();
     let caller = Rc::new(RefCell::new(caller));
     let callee = Rc::new(RefCell::new(callee));
-    let (levels, rates) = local.block_on(&rt, async {
+    // Each kind of load gets a fresh appliance, so its memory figure is its own.
+    let run_result: Result<_, Error> = local.block_on(&rt, async {
         let _t = (drive(caller.clone()), drive(callee.clone()));
         // The callee types its PIN (1) by RFC 4733 once the prompt plays.
         let c2 = callee.clone();
@@ -388,15 +396,23 @@ pub fn run(opts: &LoadOptions) -> Result<bool, Error> {
                 }
             }
         });
+        let mut idle = None;
         let mut levels = Vec::new();
-        for &level in &opts.levels {
-            let r = concurrent(app.sip, pid, level, Duration::from_secs(opts.hold_secs), &caller, &mut crx).await;
-            println!(
-                "concurrent {:>4}: {:>4} up, dsmbox CPU {:>6.1} % of one core, RSS {:>6.1} MB",
-                r.calls, r.up, r.cpu_percent, r.rss_mb
-            );
-            levels.push(r);
+        for (name, kind) in [("quizconnect_caller", "quizconnect"), ("play", "answer+play")] {
+            let app = start_appliance(&dir)?;
+            let pid = app.child.id();
+            idle = idle.or(sample(pid));
+            for &level in &opts.levels {
+                let r = concurrent(name, app.sip, pid, level, Duration::from_secs(opts.hold_secs), &caller, &mut crx).await;
+                println!(
+                    "{kind:>12} {:>4}: {:>4} up, dsmbox CPU {:>6.1} % of one core, RSS {:>6.1} MB",
+                    r.calls, r.up, r.cpu_percent, r.rss_mb
+                );
+                levels.push((kind, r));
+            }
         }
+        let app = start_appliance(&dir)?;
+        let pid = app.child.id();
         let mut rates = Vec::new();
         for &rate in &opts.rates {
             let r = short_calls(app.sip, pid, rate, opts.rate_secs, &caller, &mut crx).await;
@@ -406,10 +422,10 @@ pub fn run(opts: &LoadOptions) -> Result<bool, Error> {
             );
             rates.push(r);
         }
-        (levels, rates)
+        Ok((levels, rates, idle))
     });
-    drop(app);
     let _ = std::fs::remove_dir_all(&dir);
+    let (levels, rates, idle) = run_result?;
     let idle_mb = idle.map_or(f64::NAN, |(_, kb)| kb as f64 / 1024.0);
     println!(
         "\ndsmbox {} load test ({} cores)\n",
@@ -417,14 +433,21 @@ pub fn run(opts: &LoadOptions) -> Result<bool, Error> {
         std::thread::available_parallelism().map_or(1, usize::from)
     );
     println!(
-        "| concurrent quizconnect calls (2 legs each, RTP both ways, in-band DTMF on) | up | dsmbox CPU (% of one core) | per call | RSS (MB) | SEMS 2.1 CPU / RSS (same load, quoted) |"
+        "Concurrent calls with RTP both ways and in-band DTMF detection on. quizconnect: two legs per"
     );
-    println!("|---|---|---|---|---|---|");
-    for r in &levels {
+    println!(
+        "call (caller and callee) bridged in a conference; answer+play: one leg playing a prompt,"
+    );
+    println!("the shape of SEMS's own benchmark, which its figures describe.\n");
+    println!(
+        "| calls | kind | up | dsmbox CPU (% of one core) | per call | RSS (MB) | SEMS 2.1, quoted: CPU / RSS (ratio SEMS/ours) |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (kind, r) in &levels {
         let sems_cpu = r.calls as f64 * 0.1;
         let sems_rss = 10.0 + 0.45 * r.calls as f64;
         println!(
-            "| {} | {} | {:.1} % | {:.3} % | {:.1} | ~{:.0} % / ~{:.0} MB (ratio {:.1}x / {:.1}x) |",
+            "| {} | {kind} | {} | {:.1} % | {:.3} % | {:.1} | ~{:.0} % / ~{:.0} MB ({:.1}x / {:.1}x) |",
             r.calls,
             r.up,
             r.cpu_percent,
@@ -447,5 +470,5 @@ pub fn run(opts: &LoadOptions) -> Result<bool, Error> {
             r.offered, r.completed_per_s, r.failed, r.cpu_s_per_1000
         );
     }
-    Ok(levels.iter().all(|r| r.up == r.calls))
+    Ok(levels.iter().all(|(_, r)| r.up == r.calls))
 }

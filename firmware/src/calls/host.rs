@@ -47,19 +47,24 @@ impl Rng {
     }
 }
 
-/// Open database connections of scripts (`mysql.connect`), by handle.
+/// Open database connections of scripts (`mysql.connect`), by handle. Handles to the same
+/// database share one SQLite connection: SEMS opens a MySQL connection per call, but on one
+/// thread one connection serves every call, and 400 connections would cost 400 page caches.
 #[derive(Debug, Default)]
 pub struct DbPool {
     next: u64,
-    conns: HashMap<u64, Database>,
+    conns: HashMap<u64, std::rc::Rc<Database>>,
+    by_location: HashMap<DbLocation, std::rc::Weak<Database>>,
     /// Relative `sqlite:` paths are resolved against this directory.
     pub base: PathBuf,
 }
 
 impl DbPool {
-    /// Closes a handle (`mysql.disconnect`, or the leg ended).
+    /// Closes a handle (`mysql.disconnect`, or the leg ended); the connection closes with
+    /// its last handle.
     pub fn close(&mut self, handle: u64) {
         self.conns.remove(&handle);
+        self.by_location.retain(|_, w| w.strong_count() > 0);
     }
 
     /// How many connections are open.
@@ -180,8 +185,20 @@ impl Host for DsmHost<'_> {
                 "sqlite::memory: would give every call its own empty database".into(),
             ));
         }
-        let conn = Database::connect(&location).map_err(query_err)?;
         let pool = &mut self.services.db;
+        let conn = match pool
+            .by_location
+            .get(&location)
+            .and_then(std::rc::Weak::upgrade)
+        {
+            Some(c) => c,
+            None => {
+                let c = std::rc::Rc::new(Database::connect(&location).map_err(query_err)?);
+                pool.by_location
+                    .insert(location, std::rc::Rc::downgrade(&c));
+                c
+            }
+        };
         pool.next += 1;
         pool.conns.insert(pool.next, conn);
         Ok(pool.next)

@@ -276,8 +276,12 @@ impl Switchboard {
             MediaChannel::Rtp => m.session.handle_rtp(now, from, data),
             MediaChannel::Rtcp => m.session.handle_rtcp(now, from, data),
         }
+        let queued = self.events.len();
         self.drain_media(now, leg);
-        self.settle(now);
+        // Most packets only feed the jitter buffer: run the pump only when one raised an event.
+        if self.events.len() > queued {
+            self.settle(now);
+        }
     }
 
     /// Timers are due (SIP transactions, DSM `setTimer`, RTP timeouts).
@@ -749,6 +753,29 @@ impl Switchboard {
         self.services.conference.leave_all(media::mixer::Owner(id));
         self.finish_recording(&mut leg);
         if let Some(m) = &mut leg.media {
+            let st = m.session.stats();
+            // Call quality for the operator: what a mean-opinion guess would be built from.
+            log::info!(
+                "leg {} media: rtp in {} (lost {}, late {}), out {}; {} of {} frames concealed; jitter {} ms",
+                leg.tag,
+                st.rtp_received,
+                st.rtp_lost,
+                st.jitter.packets_late,
+                st.rtp_sent,
+                st.jitter.frames_concealed,
+                st.jitter.frames_out,
+                st.interarrival_jitter_ms
+            );
+            self.monitor.set(
+                &leg.tag,
+                "rtp_lost",
+                i64::try_from(st.rtp_lost).unwrap_or(i64::MAX),
+            );
+            self.monitor.set(
+                &leg.tag,
+                "frames_concealed",
+                i64::try_from(st.jitter.frames_concealed).unwrap_or(i64::MAX),
+            );
             m.session.close();
             for t in m.tasks.drain(..) {
                 t.abort();
