@@ -226,6 +226,11 @@ pub struct MainConfig {
     pub sip_ip: IpAddr,
     /// SIP UDP port (`sip_port`, default 5060).
     pub sip_port: u16,
+    /// An IPv6 address to listen on as well (`sip_ip6`, a dsmbox setting; same port), for
+    /// phones and trunks that speak IPv6. Calls from IPv6 peers get RTP on `media_ip6`.
+    pub sip_ip6: Option<IpAddr>,
+    /// IPv6 address for RTP of IPv6 calls (`media_ip6`, default: `sip_ip6`).
+    pub media_ip6: Option<IpAddr>,
     /// Address RTP binds to (`media_ip`, default: `sip_ip`).
     pub media_ip: IpAddr,
     /// Lowest RTP port (`rtp_low_port`).
@@ -352,6 +357,8 @@ impl MainConfig {
         let lo = IpAddr::from([127, 0, 0, 1]);
         MainConfig {
             sip_ip: lo,
+            sip_ip6: None,
+            media_ip6: None,
             sip_port: 5060,
             media_ip: lo,
             rtp_low_port: 10000,
@@ -386,6 +393,20 @@ impl MainConfig {
                     Err(_) => errors.push(
                         conf.error_at(entry, format!("sip_ip: '{value}' is not an IP address")),
                     ),
+                },
+                "sip_ip6" | "media_ip6" if value.is_empty() => {}
+                "sip_ip6" | "media_ip6" => match value.parse::<IpAddr>() {
+                    Ok(ip @ IpAddr::V6(_)) => {
+                        if entry.key == "sip_ip6" {
+                            cfg.sip_ip6 = Some(ip)
+                        } else {
+                            cfg.media_ip6 = Some(ip)
+                        }
+                    }
+                    _ => errors.push(conf.error_at(
+                        entry,
+                        format!("{}: '{value}' is not an IPv6 address", entry.key),
+                    )),
                 },
                 "media_ip" => match value.parse() {
                     Ok(ip) => {
@@ -447,6 +468,9 @@ impl MainConfig {
         }
         if !media_ip_set {
             cfg.media_ip = cfg.sip_ip;
+        }
+        if cfg.media_ip6.is_none() {
+            cfg.media_ip6 = cfg.sip_ip6;
         }
         cfg.accounts = parse_accounts(conf, &mut errors);
         if cfg.rtp_low_port > cfg.rtp_high_port {

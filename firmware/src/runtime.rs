@@ -100,28 +100,34 @@ pub async fn serve_until<F: std::future::Future<Output = ()>>(
     stop: impl FnOnce(Listening) -> F,
 ) -> Result<(), Error> {
     let main = &setup.main;
-    let addr = SocketAddr::new(main.sip_ip, main.sip_port);
-    let std_sock = StdUdpSocket::bind(addr).map_err(|source| Error::Bind {
-        addr: addr.to_string(),
-        source,
-    })?;
-    let bound = std_sock.local_addr().map_err(|source| Error::Bind {
-        addr: addr.to_string(),
-        source,
-    })?;
-    std_sock
-        .set_nonblocking(true)
-        .map_err(|source| Error::Bind {
+    // One SIP socket per configured address: sip_ip, and sip_ip6 when set.
+    let mut addrs = vec![SocketAddr::new(main.sip_ip, main.sip_port)];
+    if let Some(ip6) = main.sip_ip6 {
+        addrs.push(SocketAddr::new(ip6, main.sip_port));
+    }
+    let mut std_socks = Vec::new();
+    let mut recv_socks = Vec::new();
+    for (i, addr) in addrs.iter().enumerate() {
+        let bind_err = |source| Error::Bind {
             addr: addr.to_string(),
             source,
-        })?;
-    let recv_sock = std_sock
-        .try_clone()
-        .and_then(UdpSocket::from_std)
-        .map_err(|source| Error::Bind {
-            addr: addr.to_string(),
-            source,
-        })?;
+        };
+        // With sip_port=0 the IPv6 socket takes the port the IPv4 one got.
+        let addr = match (i, std_socks.first().map(|s: &StdUdpSocket| s.local_addr())) {
+            (1.., Some(Ok(first))) => SocketAddr::new(addr.ip(), first.port()),
+            _ => *addr,
+        };
+        let s = StdUdpSocket::bind(addr).map_err(bind_err)?;
+        s.set_nonblocking(true).map_err(bind_err)?;
+        let local = s.local_addr().map_err(bind_err)?;
+        let r = s
+            .try_clone()
+            .and_then(UdpSocket::from_std)
+            .map_err(bind_err)?;
+        recv_socks.push((local, r));
+        std_socks.push(s);
+    }
+    let bound = recv_socks[0].0;
     import_callees(&setup);
 
     let monitor = Monitor::new(setup.monitoring.clone());
@@ -132,7 +138,7 @@ pub async fn serve_until<F: std::future::Future<Output = ()>>(
         ^ u64::from(std::process::id()).rotate_left(32);
     let sb: Shared = Rc::new(RefCell::new(Switchboard::new(
         &setup,
-        vec![std_sock],
+        std_socks,
         monitor.clone(),
         seed,
     )));
@@ -165,17 +171,24 @@ pub async fn serve_until<F: std::future::Future<Output = ()>>(
     sb.borrow_mut().start_system_dsms(Instant::now());
     start_media_tasks(&sb);
 
-    // SIP receive.
-    {
+    // SIP receive, one task per socket.
+    for (local, sock) in recv_socks {
         let sb = sb.clone();
         let wake = wake.clone();
+        if local != bound {
+            log::info!("SIP also on udp {local}");
+            println!(
+                "dsmbox {} listening: sip udp {local}",
+                env!("CARGO_PKG_VERSION")
+            );
+        }
         tokio::task::spawn_local(async move {
             let mut buf = vec![0u8; 65_535];
             loop {
-                match recv_sock.recv_from(&mut buf).await {
+                match sock.recv_from(&mut buf).await {
                     Ok((n, from)) => {
                         sb.borrow_mut()
-                            .handle_sip_datagram(Instant::now(), bound, from, &buf[..n]);
+                            .handle_sip_datagram(Instant::now(), local, from, &buf[..n]);
                         start_media_tasks(&sb);
                         wake.notify_one();
                     }

@@ -239,6 +239,7 @@ impl Pjsua {
         if opts.early_media {
             cmd.arg("--early-media");
         }
+
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -374,6 +375,8 @@ pub struct BaresipOptions {
     /// The "microphone": a WAV file (8 kHz mono). baresip hangs up when it ends, so use a
     /// long one unless that is wanted.
     pub audio_source: PathBuf,
+    /// Use IPv6 on `::1` instead of 127.0.0.1 (the pjsua2 wheel is built without IPv6).
+    pub ipv6: bool,
 }
 
 /// A baresip phone.
@@ -422,8 +425,13 @@ impl Baresip {
         std::fs::create_dir_all(&rec).expect("rec dir");
         // peers.md: net_interface pins SDP to loopback; aubridge,nil avoids a busy-looping
         // null player; aufile paces the source (alsa,null would not).
+        let (iface, listen_host) = if opts.ipv6 {
+            ("::1", "[::1]")
+        } else {
+            ("127.0.0.1", "127.0.0.1")
+        };
         let config = format!(
-            "poll_method epoll\nnet_interface 127.0.0.1\nsip_listen 127.0.0.1:{port}\n\
+            "poll_method epoll\nnet_interface {iface}\nsip_listen {listen_host}:{port}\n\
              audio_player aubridge,nil\naudio_alert aubridge,nil\naudio_source aufile,{src}\n\
              ausrc_srate 8000\nauplay_srate 8000\nausrc_channels 1\nauplay_channels 1\n\
              rtp_ports {r0}-{r1}\nmodule_path /usr/lib/baresip/modules\nmodule g711.so\n\
@@ -439,7 +447,7 @@ impl Baresip {
         dir.write(
             "accounts",
             &format!(
-                "<sip:{}@127.0.0.1:{port}>;regint=0;answermode={};audio_codecs=pcmu,pcma\n",
+                "<sip:{}@{listen_host}:{port}>;regint=0;answermode={};audio_codecs=pcmu,pcma\n",
                 opts.user,
                 if opts.auto_answer { "auto" } else { "manual" }
             ),

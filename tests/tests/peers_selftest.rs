@@ -29,6 +29,7 @@ fn baresip_calls_pjsua_with_rfc4733_and_inband_digits() {
         user: "caller".into(),
         auto_answer: false,
         audio_source: silence.clone(),
+        ipv6: false,
     });
     caller.command("dial", &callee.uri("callee"));
     caller.wait_event("CALL_ESTABLISHED", T);
@@ -58,6 +59,7 @@ fn pjsua_calls_baresip_and_cancels_while_ringing() {
         user: "ringer".into(),
         auto_answer: false,
         audio_source: silence,
+        ipv6: false,
     });
     let mut caller = Pjsua::start(PjsuaOptions {
         user: "caller".into(),

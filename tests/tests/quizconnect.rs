@@ -309,6 +309,7 @@ fn baresip_as_the_caller() {
         user: "bee".into(),
         auto_answer: false,
         audio_source: silence,
+        ipv6: false,
     });
     bs.command("dial", &format!("sip:36@{}", app.sip_addr));
     let calls = ringing_callees(&s.callees, 1);

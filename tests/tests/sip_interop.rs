@@ -75,6 +75,7 @@ fn pjsua_and_baresip_call_in_are_answered_hold_and_hang_up() {
         user: "bs".into(),
         auto_answer: false,
         audio_source: silence,
+        ipv6: false,
     });
     bs.command("dial", &format!("sip:answer@{}", app.sip_addr));
     bs.wait_event("CALL_ESTABLISHED", T);
@@ -207,4 +208,30 @@ transition \"rtp gone\" UP - rtpTimeout / {{\n log(1, rtp timeout);\n {}\n}} -> 
         pj.hangup();
         let _ = app.terminate();
     }
+}
+
+#[test]
+fn an_ipv6_phone_calls_the_ipv6_socket() {
+    let (dir, app) = answering_box(
+        "sip-ipv6",
+        "sip_ip6=::1\n",
+        &[("answer", ANSWER)],
+        "answer",
+        "",
+    );
+    let port = app.sip_addr.port();
+    let silence = dir.path().join("silence.wav");
+    e2e::audio::write_wav(&silence, &vec![0; 8000 * 20]);
+    let mut bs = Baresip::start(BaresipOptions {
+        user: "bs6".into(),
+        auto_answer: false,
+        audio_source: silence,
+        ipv6: true,
+    });
+    bs.command("dial", &format!("sip:answer@[::1]:{port}"));
+    bs.wait_event("CALL_ESTABLISHED", T);
+    std::thread::sleep(Duration::from_millis(500));
+    bs.command("hangup", "");
+    bs.wait_event("CALL_CLOSED", T);
+    let _ = app.terminate();
 }

@@ -74,6 +74,7 @@ pub struct Switchboard {
     main: MainConfig,
     monitor: Monitor,
     rtp_ports: RtpPorts,
+    rtp_ports6: Option<RtpPorts>,
     next_leg: LegId,
     new_media: Vec<LegId>,
     counters: CallCounters,
@@ -170,6 +171,9 @@ impl Switchboard {
             registry: ModuleRegistry::new(),
             dirs: setup.dirs.clone(),
             rtp_ports: RtpPorts::new(main.media_ip, main.rtp_low_port, main.rtp_high_port),
+            rtp_ports6: main
+                .media_ip6
+                .map(|ip| RtpPorts::new(ip, main.rtp_low_port, main.rtp_high_port)),
             main,
             monitor,
             next_leg: 0,
@@ -533,6 +537,12 @@ impl Switchboard {
     /// Allocates RTP sockets and the media state of a leg. `None` when the port range is
     /// exhausted.
     fn new_media(&mut self, now: Instant, remote: Option<IpAddr>) -> Option<LegMedia> {
+        // An IPv6 peer gets IPv6 media when an IPv6 address is configured.
+        if let (Some(IpAddr::V6(_)), Some(pool)) = (remote, self.rtp_ports6.as_mut()) {
+            let pair = pool.allocate()?;
+            let ip = pair.rtp.local_addr().ok()?.ip();
+            return Some(self.media_for(now, pair, ip));
+        }
         let pair = self.rtp_ports.allocate()?;
         let ip = self.main.public_ip.unwrap_or_else(|| {
             if self.main.media_ip.is_unspecified() {
@@ -543,12 +553,16 @@ impl Switchboard {
                 self.main.media_ip
             }
         });
+        Some(self.media_for(now, pair, ip))
+    }
+
+    fn media_for(&mut self, now: Instant, pair: crate::net::RtpPair, ip: IpAddr) -> LegMedia {
         let mut cfg = RtpConfig::new(self.services.rng.next_u64(), SystemTime::now());
         cfg.cname = format!("dsmbox@{ip}");
         if self.main.dead_rtp_time > 0 {
             cfg.rtp_timeout = Some(Duration::from_secs(u64::from(self.main.dead_rtp_time)));
         }
-        Some(LegMedia {
+        LegMedia {
             port: pair.port,
             rtp: pair.rtp,
             rtcp: pair.rtcp,
@@ -564,7 +578,7 @@ impl Switchboard {
             detect_inband: true,
             out_of_band_seen: false,
             tasks: Vec::new(),
-        })
+        }
     }
 
     /// Creates a leg running `app` of `bundle` and starts its session (init + `start`).
