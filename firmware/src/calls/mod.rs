@@ -540,7 +540,10 @@ impl Switchboard {
         // An IPv6 peer gets IPv6 media when an IPv6 address is configured.
         if let (Some(IpAddr::V6(_)), Some(pool)) = (remote, self.rtp_ports6.as_mut()) {
             let pair = pool.allocate()?;
-            let ip = pair.rtp.local_addr().ok()?.ip();
+            let mut ip = pair.rtp.local_addr().ok()?.ip();
+            if ip.is_unspecified() {
+                ip = remote.and_then(crate::net::local_addr_towards).unwrap_or(ip);
+            }
             return Some(self.media_for(now, pair, ip));
         }
         let pair = self.rtp_ports.allocate()?;
