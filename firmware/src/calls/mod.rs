@@ -137,7 +137,14 @@ impl Switchboard {
         for s in &sip_sockets {
             if let Ok(addr) = s.local_addr() {
                 let mut l = sip::LocalAddr::new(addr);
-                if main.public_ip.is_some() || addr.ip().is_unspecified() {
+                if addr.is_ipv6() && addr.ip().is_unspecified() {
+                    // The IPv6 default route's address (no packet is sent), else loopback.
+                    let v6 = crate::net::local_addr_towards(IpAddr::from([
+                        0x2001, 0xdb8, 0, 0, 0, 0, 0, 1,
+                    ]))
+                    .unwrap_or(IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]));
+                    l.public = Some((sip::msg::Host::from(v6), addr.port()));
+                } else if main.public_ip.is_some() || addr.ip().is_unspecified() {
                     l.public = Some((sip::msg::Host::from(advertised_ip), addr.port()));
                 }
                 locals.push(l);
@@ -542,7 +549,9 @@ impl Switchboard {
             let pair = pool.allocate()?;
             let mut ip = pair.rtp.local_addr().ok()?.ip();
             if ip.is_unspecified() {
-                ip = remote.and_then(crate::net::local_addr_towards).unwrap_or(ip);
+                ip = remote
+                    .and_then(crate::net::local_addr_towards)
+                    .unwrap_or(ip);
             }
             return Some(self.media_for(now, pair, ip));
         }
