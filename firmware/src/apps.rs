@@ -129,6 +129,13 @@ fn load_bundle(
     default_set_params: bool,
 ) -> Result<Bundle, Vec<String>> {
     let mut errors = Vec::new();
+    // The mysql.* actions run on SQLite: a MySQL URL is caught here, with what to write instead,
+    // rather than when the first call connects.
+    if let Some(e) = conf.entry("db_url")
+        && let Err(err) = crate::db::parse_db_url(&e.value, Path::new("."))
+    {
+        errors.push(conf.error_at(e, err.to_string()).to_string());
+    }
     let config: BTreeMap<String, String> = conf
         .entries
         .iter()
@@ -456,6 +463,25 @@ mod tests {
         );
         assert!(all.contains("y.dsm:2:"), "{all}");
         assert!(all.contains("frobnicate"), "{all}");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_mysql_url_is_refused_with_what_to_write() {
+        let d = tmp("mysql");
+        write(&d, "dsm.conf", "conf_dir=dsm\n");
+        write(
+            &d,
+            "dsm/q.conf",
+            "diag_path=s\nload_diags=q\nregister_apps=q\ndb_url=mysql://u:p@localhost/q\n",
+        );
+        write(&d, "s/q.dsm", OK_SCRIPT);
+        let errs =
+            Apps::load(&ConfigDirs::new(Some(&d), None), &ModuleRegistry::new()).unwrap_err();
+        assert!(
+            errs[0].contains("q.conf:4:8:") && errs[0].contains("db_url=sqlite:///"),
+            "{errs:?}"
+        );
         std::fs::remove_dir_all(&d).unwrap();
     }
 

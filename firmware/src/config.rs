@@ -721,3 +721,36 @@ mod tests {
         assert_eq!((cfg.rtp_low_port, cfg.rtp_high_port), (20000, 20099));
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever is on the SD card, reading it never panics, and every error names the file
+        /// and a line that exists.
+        #[test]
+        fn any_text_parses_or_is_located(text in "[ -~\\t\\r\\n\\u{feff}\"=#éß]{0,400}") {
+            match ConfFile::parse("x.conf", &text) {
+                Ok(c) => {
+                    let _ = MainConfig::from_conf(&c, |_| {});
+                }
+                Err(errs) => {
+                    let lines = text.split('\n').count();
+                    for e in errs {
+                        prop_assert!(e.path == "x.conf" && e.line >= 1 && e.line <= lines);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let text = String::from_utf8_lossy(&bytes);
+            if let Ok(c) = ConfFile::parse("x.conf", &text) {
+                let _ = MainConfig::from_conf(&c, |_| {});
+            }
+        }
+    }
+}
