@@ -188,24 +188,11 @@ impl Database {
     /// of `$query_key` as the one parameter, so a caller whose user part is
     /// `35/**/OR/**/1=1` only ever compares `caller` to that string.
     pub fn query(&self, sql: &str, params: &[String]) -> Result<Rows, DbError> {
-        let mut stmt = self.conn.prepare(sql).map_err(DbError::query)?;
-        let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
-        let n = columns.len();
-        let mut rows_out = Vec::new();
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(params.iter()))
-            .map_err(DbError::query)?;
-        while let Some(row) = rows.next().map_err(DbError::query)? {
-            let mut vals = Vec::with_capacity(n);
-            for i in 0..n {
-                vals.push(value_text(row.get_ref(i).map_err(DbError::query)?));
-            }
-            rows_out.push(vals);
-        }
-        Ok(Rows {
-            columns,
-            rows: rows_out,
-        })
+        let values: Vec<rusqlite::types::Value> = params
+            .iter()
+            .map(|p| rusqlite::types::Value::Text(p.clone()))
+            .collect();
+        self.query_values(sql, &values)
     }
 
     /// [`Database::query`] with typed parameters (text, or a BLOB for `mysql.putFileToDB`).

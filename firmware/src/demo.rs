@@ -56,15 +56,18 @@ fn io_err(path: &Path, source: std::io::Error) -> Error {
     }
 }
 
+/// Writes `bytes` to `dir/rel`, creating directories (for generated configurations).
+pub(crate) fn write_file(dir: &Path, rel: &str, bytes: &[u8]) -> Result<(), Error> {
+    let p = dir.join(rel);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
+    }
+    std::fs::write(&p, bytes).map_err(|e| io_err(&p, e))
+}
+
 /// Writes the demo configuration directory; callees are called at `outbound`.
 fn write_config(dir: &Path, outbound: std::net::SocketAddr) -> Result<(), Error> {
-    let w = |rel: &str, bytes: &[u8]| -> Result<(), Error> {
-        let p = dir.join(rel);
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
-        }
-        std::fs::write(&p, bytes).map_err(|e| io_err(&p, e))
-    };
+    let w = |rel: &str, bytes: &[u8]| write_file(dir, rel, bytes);
     let d = dir.display();
     w(
         "dsmbox.conf",

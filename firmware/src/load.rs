@@ -72,13 +72,7 @@ fn io(path: &Path, e: std::io::Error) -> Error {
 }
 
 fn write_config(dir: &Path, callee_phone: SocketAddr) -> Result<(), Error> {
-    let w = |rel: &str, bytes: &[u8]| -> Result<(), Error> {
-        let p = dir.join(rel);
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
-        }
-        std::fs::write(&p, bytes).map_err(|e| io(&p, e))
-    };
+    let w = |rel: &str, bytes: &[u8]| crate::demo::write_file(dir, rel, bytes);
     let d = dir.display();
     w(
         "dsmbox.conf",

@@ -99,6 +99,9 @@ pub async fn serve_until<F: std::future::Future<Output = ()>>(
     on_listening: impl FnOnce(&Listening),
     stop: impl FnOnce(Listening) -> F,
 ) -> Result<(), Error> {
+    // Signal handlers first: a SIGTERM that arrives once "listening" is printed must stop us
+    // cleanly, not kill us.
+    let signals = Signals::install();
     let main = &setup.main;
     // One SIP socket per configured address: sip_ip, and sip_ip6 when set.
     let mut addrs = vec![SocketAddr::new(main.sip_ip, main.sip_port)];
@@ -253,7 +256,7 @@ pub async fn serve_until<F: std::future::Future<Output = ()>>(
     }
 
     tokio::select! {
-        () = wait_for_signals(&sb, &wake) => {}
+        () = wait_for_signals(signals, &sb, &wake) => {}
         () = stop => {}
     }
     // Shutdown: end every call, then give transactions a moment to finish.
@@ -267,22 +270,40 @@ pub async fn serve_until<F: std::future::Future<Output = ()>>(
     Ok(())
 }
 
+/// The signals the appliance acts on, registered before it announces itself.
+struct Signals {
+    int: Option<tokio::signal::unix::Signal>,
+    term: Option<tokio::signal::unix::Signal>,
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        use tokio::signal::unix::{SignalKind, signal};
+        Signals {
+            int: signal(SignalKind::interrupt()).ok(),
+            term: signal(SignalKind::terminate()).ok(),
+            hup: signal(SignalKind::hangup()).ok(),
+        }
+    }
+}
+
+async fn recv_or_never(s: &mut Option<tokio::signal::unix::Signal>) {
+    match s {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
 /// Waits for SIGINT/SIGTERM; reloads on SIGHUP.
-async fn wait_for_signals(sb: &Shared, wake: &Notify) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-    ) else {
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    };
+async fn wait_for_signals(mut sig: Signals, sb: &Shared, wake: &Notify) {
     loop {
         tokio::select! {
-            _ = int.recv() => return,
-            _ = term.recv() => return,
-            _ = hup.recv() => {
+            () = recv_or_never(&mut sig.int) => return,
+            () = recv_or_never(&mut sig.term) => return,
+            () = recv_or_never(&mut sig.hup) => {
                 log::info!("SIGHUP: reloading DSM applications");
                 let _ = sb.borrow_mut().reload();
                 wake.notify_one();

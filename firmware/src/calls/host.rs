@@ -131,6 +131,17 @@ fn query_err(e: db::DbError) -> DbError {
     }
 }
 
+impl DsmHost<'_> {
+    fn conn(&self, handle: u64) -> Result<&Database, DbError> {
+        self.services
+            .db
+            .conns
+            .get(&handle)
+            .map(|c| &**c)
+            .ok_or_else(|| DbError::Query("not connected".into()))
+    }
+}
+
 impl Host for DsmHost<'_> {
     fn audio_file_openable(&mut self, path: &str, write: bool) -> bool {
         if write {
@@ -214,12 +225,7 @@ impl Host for DsmHost<'_> {
     }
 
     fn db_query(&mut self, handle: u64, statement: &SqlStatement) -> Result<DbRows, DbError> {
-        let conn = self
-            .services
-            .db
-            .conns
-            .get(&handle)
-            .ok_or_else(|| DbError::Query("not connected".into()))?;
+        let conn = self.conn(handle)?;
         let rows = conn
             .query_values(&statement.sql, &bind(&statement.params)?)
             .map_err(query_err)?;
@@ -234,12 +240,7 @@ impl Host for DsmHost<'_> {
         handle: u64,
         statement: &SqlStatement,
     ) -> Result<DbExecution, DbError> {
-        let conn = self
-            .services
-            .db
-            .conns
-            .get(&handle)
-            .ok_or_else(|| DbError::Query("not connected".into()))?;
+        let conn = self.conn(handle)?;
         let (done, returned_rows) = conn
             .execute_values(&statement.sql, &bind(&statement.params)?)
             .map_err(query_err)?;
@@ -257,12 +258,7 @@ impl Host for DsmHost<'_> {
         path: Option<&str>,
         fmt_hint: &str,
     ) -> Result<String, DbError> {
-        let conn = self
-            .services
-            .db
-            .conns
-            .get(&handle)
-            .ok_or_else(|| DbError::Query("not connected".into()))?;
+        let conn = self.conn(handle)?;
         let bytes = conn
             .fetch_blob(&statement.sql, &bind(&statement.params)?)
             .map_err(query_err)?

@@ -449,23 +449,34 @@ impl Switchboard {
         }
     }
 
+    /// Takes the session of leg `id` out, runs `f` on it with the host that session sees, and
+    /// hands it back (for [`Self::after_session_ran`]).
+    fn with_session<R>(
+        &mut self,
+        id: LegId,
+        f: impl FnOnce(&mut Session, &mut DsmHost<'_>) -> R,
+    ) -> Option<(Session, R)> {
+        let mut session = self.legs.get_mut(&id).and_then(|l| l.session.take())?;
+        let mut host = DsmHost {
+            services: &mut self.services,
+            tags: &self.tags,
+            queues: &self.queues,
+            leg: self.legs.get(&id).map(|l| &**l),
+        };
+        let r = f(&mut session, &mut host);
+        Some((session, r))
+    }
+
     /// Runs one DSM event in one leg and carries out what the script did.
     fn run_event(&mut self, now: Instant, id: LegId, event: Event) {
-        let Some(mut session) = self.legs.get_mut(&id).and_then(|l| l.session.take()) else {
-            return;
-        };
         let is_invite = event.kind == dsm::EventKind::Invite;
         // SEMS's default handling, skipped when the script set #processed (spec §4.2): an RTP
         // timeout ends the call.
         let default_ends_call = event.kind == dsm::EventKind::RtpTimeout;
-        let outcome = {
-            let mut host = DsmHost {
-                services: &mut self.services,
-                tags: &self.tags,
-                queues: &self.queues,
-                leg: self.legs.get(&id).map(|l| &**l),
-            };
-            session.handle_event(now, event, &mut host)
+        let Some((session, outcome)) =
+            self.with_session(id, |s, host| s.handle_event(now, event, host))
+        else {
+            return;
         };
         self.after_session_ran(now, id, session);
         if default_ends_call && outcome.ran && !outcome.processed && self.legs.contains_key(&id) {
@@ -490,19 +501,9 @@ impl Switchboard {
     }
 
     fn run_timeout(&mut self, now: Instant, id: LegId) {
-        let Some(mut session) = self.legs.get_mut(&id).and_then(|l| l.session.take()) else {
-            return;
-        };
-        {
-            let mut host = DsmHost {
-                services: &mut self.services,
-                tags: &self.tags,
-                queues: &self.queues,
-                leg: self.legs.get(&id).map(|l| &**l),
-            };
-            session.handle_timeout(now, &mut host);
+        if let Some((session, ())) = self.with_session(id, |s, host| s.handle_timeout(now, host)) {
+            self.after_session_ran(now, id, session);
         }
-        self.after_session_ran(now, id, session);
     }
 
     /// Puts the session back, updates monitoring, schedules its timer, carries out its
@@ -688,17 +689,8 @@ impl Switchboard {
 
     /// Runs init + `start` of a newly created leg.
     fn start_session(&mut self, now: Instant, id: LegId) {
-        let Some(mut session) = self.legs.get_mut(&id).and_then(|l| l.session.take()) else {
+        let Some((session, result)) = self.with_session(id, |s, host| s.start(now, host)) else {
             return;
-        };
-        let result = {
-            let mut host = DsmHost {
-                services: &mut self.services,
-                tags: &self.tags,
-                queues: &self.queues,
-                leg: self.legs.get(&id).map(|l| &**l),
-            };
-            session.start(now, &mut host)
         };
         if let Err(e) = result {
             log::error!("DSM start failed: {e}");
@@ -745,16 +737,9 @@ impl Switchboard {
         }
         // beforeDestroy runs with the leg still whole; its commands are carried out, except
         // that a second destroy is not started from inside this one.
-        if let Some(mut session) = self.legs.get_mut(&id).and_then(|l| l.session.take()) {
-            {
-                let mut host = DsmHost {
-                    services: &mut self.services,
-                    tags: &self.tags,
-                    queues: &self.queues,
-                    leg: self.legs.get(&id).map(|l| &**l),
-                };
-                session.handle_event(now, Event::before_destroy(), &mut host);
-            }
+        if let Some((mut session, _)) = self.with_session(id, |s, host| {
+            s.handle_event(now, Event::before_destroy(), host)
+        }) {
             let mut commands = Vec::new();
             while let Some(c) = session.poll_command() {
                 commands.push(c);
