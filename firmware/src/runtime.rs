@@ -14,7 +14,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::Notify;
 
 use crate::Error;
-use crate::calls::{MediaChannel, Switchboard};
+use crate::calls::Switchboard;
 use crate::db;
 use crate::management::{Api, Monitor, XmlRpcServer};
 use crate::setup::Setup;
@@ -172,7 +172,6 @@ pub async fn serve_until<F: std::future::Future<Output = ()>>(
     );
     sb.borrow_mut().start_registrations(Instant::now());
     sb.borrow_mut().start_system_dsms(Instant::now());
-    start_media_tasks(&sb);
 
     // SIP receive, one task per socket.
     for (local, sock) in recv_socks {
@@ -192,7 +191,6 @@ pub async fn serve_until<F: std::future::Future<Output = ()>>(
                     Ok((n, from)) => {
                         sb.borrow_mut()
                             .handle_sip_datagram(Instant::now(), local, from, &buf[..n]);
-                        start_media_tasks(&sb);
                         wake.notify_one();
                     }
                     Err(e) => log::debug!("sip receive: {e}"),
@@ -211,7 +209,6 @@ pub async fn serve_until<F: std::future::Future<Output = ()>>(
             loop {
                 iv.tick().await;
                 sb.borrow_mut().tick(Instant::now());
-                start_media_tasks(&sb);
                 wake.notify_one();
             }
         });
@@ -230,8 +227,7 @@ pub async fn serve_until<F: std::future::Future<Output = ()>>(
                 tokio::select! {
                     () = sleep => {
                         sb.borrow_mut().handle_timeout(Instant::now());
-                        start_media_tasks(&sb);
-                    }
+                                        }
                     () = wake.notified() => {}
                 }
             }
@@ -249,7 +245,6 @@ pub async fn serve_until<F: std::future::Future<Output = ()>>(
                 call.answer(&api, &mut *s, &monitor, SystemTime::now());
                 s.after_management(Instant::now());
                 drop(s);
-                start_media_tasks(&sb);
                 wake.notify_one();
             }
         });
@@ -309,43 +304,5 @@ async fn wait_for_signals(mut sig: Signals, sb: &Shared, wake: &Notify) {
                 wake.notify_one();
             }
         }
-    }
-}
-
-/// Starts receiving on the media sockets of new legs.
-fn start_media_tasks(sb: &Shared) {
-    let new = sb.borrow_mut().take_new_media();
-    for nm in new {
-        let mut handles = Vec::new();
-        for (sock, channel) in [(nm.rtp, MediaChannel::Rtp), (nm.rtcp, MediaChannel::Rtcp)] {
-            let sock = match UdpSocket::from_std(sock) {
-                Ok(s) => s,
-                Err(e) => {
-                    log::error!("media socket: {e}");
-                    continue;
-                }
-            };
-            let sb2 = sb.clone();
-            let leg = nm.leg;
-            let h = tokio::task::spawn_local(async move {
-                let mut buf = vec![0u8; 2048];
-                loop {
-                    match sock.recv_from(&mut buf).await {
-                        Ok((n, from)) => {
-                            sb2.borrow_mut().handle_media_datagram(
-                                Instant::now(),
-                                leg,
-                                channel,
-                                from,
-                                &buf[..n],
-                            );
-                        }
-                        Err(e) => log::debug!("media receive: {e}"),
-                    }
-                }
-            });
-            handles.push(h.abort_handle());
-        }
-        sb.borrow_mut().set_media_tasks(nm.leg, handles);
     }
 }

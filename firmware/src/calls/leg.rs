@@ -81,8 +81,6 @@ pub struct LegMedia {
     /// RFC 4733 or SIP INFO digits arrived: the in-band detector is then ignored, so a
     /// phone that sends both does not type every digit twice (SEMS's detector does the same).
     pub out_of_band_seen: bool,
-    /// Tasks receiving on the sockets, stopped when the leg ends.
-    pub tasks: Vec<tokio::task::AbortHandle>,
 }
 
 /// One call leg.

@@ -12,8 +12,10 @@
 //! `earlySession` raised by `dlg.acceptInvite(183)` runs after the event that sent the 183,
 //! which is what makes quizconnect's 404 and 500 paths work) — and SIP datagrams are sent.
 //!
-//! The switchboard owns its sockets as non-blocking std sockets for sending; the tokio
-//! runtime ([`crate::runtime`]) only receives and calls in. It is not `Send`: one thread.
+//! The switchboard owns its sockets as non-blocking std sockets. SIP is received by the tokio
+//! runtime ([`crate::runtime`]), which calls in; RTP and RTCP are read by the media tick itself,
+//! draining every leg's sockets once per 20 ms (no task, no wake-up per packet: at 50 packets
+//! a second per leg that is what costs). It is not `Send`: one thread.
 
 mod commands;
 mod host;
@@ -76,14 +78,15 @@ pub struct Switchboard {
     rtp_ports: RtpPorts,
     rtp_ports6: Option<RtpPorts>,
     next_leg: LegId,
-    new_media: Vec<LegId>,
     counters: CallCounters,
     shutdown: bool,
     cps_limit: u32,
     /// The address SIP and SDP advertise when bound to a wildcard address.
     advertised_ip: IpAddr,
     scratch: Vec<u8>,
+    rx_buf: Vec<u8>,
     tick_ids: Vec<LegId>,
+    ticks: u64,
 }
 
 impl std::fmt::Debug for Switchboard {
@@ -92,26 +95,6 @@ impl std::fmt::Debug for Switchboard {
             .field("legs", &self.legs.len())
             .finish()
     }
-}
-
-/// A leg whose RTP and RTCP sockets need receiving tasks (see [`Switchboard::take_new_media`]).
-#[derive(Debug)]
-pub struct NewMedia {
-    /// The leg.
-    pub leg: LegId,
-    /// A clone of its RTP socket.
-    pub rtp: UdpSocket,
-    /// A clone of its RTCP socket.
-    pub rtcp: UdpSocket,
-}
-
-/// The kind of media datagram received.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MediaChannel {
-    /// On the RTP port.
-    Rtp,
-    /// On the RTCP port.
-    Rtcp,
 }
 
 impl Switchboard {
@@ -184,13 +167,14 @@ impl Switchboard {
             main,
             monitor,
             next_leg: 0,
-            new_media: Vec::new(),
             counters: CallCounters::default(),
             shutdown: false,
             cps_limit: 0,
             advertised_ip,
             scratch: vec![0u8; media::rtp::MAX_DATAGRAM],
+            rx_buf: vec![0u8; 2048],
             tick_ids: Vec::new(),
+            ticks: 0,
         }
     }
 
@@ -271,30 +255,6 @@ impl Switchboard {
         self.settle(now);
     }
 
-    /// A media datagram arrived for `leg`.
-    pub fn handle_media_datagram(
-        &mut self,
-        now: Instant,
-        leg: LegId,
-        channel: MediaChannel,
-        from: SocketAddr,
-        data: &[u8],
-    ) {
-        let Some(m) = self.legs.get_mut(&leg).and_then(|l| l.media.as_mut()) else {
-            return;
-        };
-        match channel {
-            MediaChannel::Rtp => m.session.handle_rtp(now, from, data),
-            MediaChannel::Rtcp => m.session.handle_rtcp(now, from, data),
-        }
-        let queued = self.events.len();
-        self.drain_media(now, leg);
-        // Most packets only feed the jitter buffer: run the pump only when one raised an event.
-        if self.events.len() > queued {
-            self.settle(now);
-        }
-    }
-
     /// Timers are due (SIP transactions, DSM `setTimer`, RTP timeouts).
     pub fn handle_timeout(&mut self, now: Instant) {
         self.sip.handle_timeout(now);
@@ -342,30 +302,6 @@ impl Switchboard {
             }
         }
         t
-    }
-
-    /// Legs that got media sockets since the last call: the runtime starts receiving on them
-    /// and hands back the tasks with [`set_media_tasks`](Self::set_media_tasks).
-    pub fn take_new_media(&mut self) -> Vec<NewMedia> {
-        let mut out = Vec::new();
-        for id in std::mem::take(&mut self.new_media) {
-            let Some(m) = self.legs.get(&id).and_then(|l| l.media.as_ref()) else {
-                continue;
-            };
-            match (m.rtp.try_clone(), m.rtcp.try_clone()) {
-                (Ok(rtp), Ok(rtcp)) => out.push(NewMedia { leg: id, rtp, rtcp }),
-                (Err(e), _) | (_, Err(e)) => log::error!("cannot share media sockets: {e}"),
-            }
-        }
-        out
-    }
-
-    /// The receiving tasks of a leg's sockets, aborted when the leg ends.
-    pub fn set_media_tasks(&mut self, leg: LegId, tasks: Vec<tokio::task::AbortHandle>) {
-        match self.legs.get_mut(&leg).and_then(|l| l.media.as_mut()) {
-            Some(m) => m.tasks.extend(tasks),
-            None => tasks.iter().for_each(|t| t.abort()),
-        }
     }
 
     /// Ends every call (BYE, CANCEL or 480) and stops taking new ones; sessions get
@@ -590,7 +526,6 @@ impl Switchboard {
             detector: DtmfDetector::new(),
             detect_inband: true,
             out_of_band_seen: false,
-            tasks: Vec::new(),
         }
     }
 
@@ -788,9 +723,6 @@ impl Switchboard {
                 i64::try_from(st.jitter.frames_concealed).unwrap_or(i64::MAX),
             );
             m.session.close();
-            for t in m.tasks.drain(..) {
-                t.abort();
-            }
             flush_leg_media(&mut self.scratch, &mut self.events, &mut leg, now);
         }
         if let Some(call) = leg.call.take() {

@@ -306,7 +306,6 @@ impl Switchboard {
             leg.media = Some(media);
         }
         self.by_call.insert(call, id);
-        self.new_media.push(id);
         let m = &self.monitor;
         m.set(&tag, "dir", "in");
         m.set(&tag, "from", name_addr_text(&req.from).as_str());
@@ -582,7 +581,6 @@ impl Switchboard {
             leg.media = Some(media);
         }
         self.by_call.insert(call, id);
-        self.new_media.push(id);
         let m = &self.monitor;
         m.set(&d.ltag, "dir", "out");
         m.set(&d.ltag, "from", from.to_string().as_str());

@@ -24,6 +24,21 @@ impl Switchboard {
                 .map(|(id, _)| *id),
         );
         let mut frame = [0i16; media::FRAME_SAMPLES];
+        // 0. Receive: drain every leg's RTP socket (and its RTCP socket every half second;
+        // RTCP comes every 5 s). Legs still ringing are read too, for latching and early media.
+        self.ticks += 1;
+        let read_rtcp = self.ticks.is_multiple_of(25);
+        for leg in self.legs.values_mut() {
+            let Some(m) = &mut leg.media else { continue };
+            while let Ok((n, from)) = m.rtp.recv_from(&mut self.rx_buf) {
+                m.session.handle_rtp(now, from, &self.rx_buf[..n]);
+            }
+            if read_rtcp {
+                while let Ok((n, from)) = m.rtcp.recv_from(&mut self.rx_buf) {
+                    m.session.handle_rtcp(now, from, &self.rx_buf[..n]);
+                }
+            }
+        }
         // 1. Read: what each caller said this tick.
         for id in &ids {
             let Some(leg) = self.legs.get_mut(id) else {
