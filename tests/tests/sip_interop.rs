@@ -235,3 +235,66 @@ fn an_ipv6_phone_calls_the_ipv6_socket() {
     bs.wait_event("CALL_CLOSED", T);
     let _ = app.terminate();
 }
+
+/// Garbage on the SIP port and on every RTP port of the range while a call is up: the
+/// appliance answers what it can with 400, drops the rest, and the call carries on.
+#[test]
+fn garbage_on_every_port_does_not_disturb_a_call() {
+    let (_dir, app) = answering_box("sip-garbage", "", &[("answer", ANSWER)], "answer", "");
+    let mut pj = Pjsua::start(PjsuaOptions {
+        user: "pj".into(),
+        ..Default::default()
+    });
+    pj.call(&format!("sip:answer@{}", app.sip_addr));
+    pj.wait_for(T, |v| v["ev"] == "media");
+    pj.wait_state("CONFIRMED", T);
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rnd = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let invite = format!(
+        "INVITE sip:answer@{0} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:answer@{0}>\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nContent-Length: 400\r\n\r\nv=0\r\n",
+        app.sip_addr
+    );
+    // Spray the whole configured RTP range: the call's RTP and RTCP ports are in it.
+    let cfg = std::fs::read_to_string(_dir.path().join("dsmbox.conf")).unwrap();
+    let low: u16 = cfg
+        .lines()
+        .find_map(|l| l.strip_prefix("rtp_low_port="))
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    for i in 0..3000u32 {
+        let len = (rnd() % 300) as usize;
+        let mut buf: Vec<u8> = (0..len).map(|_| rnd() as u8).collect();
+        if i % 3 == 0 {
+            // Truncated and mutated SIP.
+            buf = invite.as_bytes()[..(rnd() as usize % invite.len())].to_vec();
+            if let Some(b) = buf.get_mut(rnd() as usize % invite.len().max(1)) {
+                *b = rnd() as u8;
+            }
+            let _ = s.send_to(&buf, app.sip_addr);
+        } else if i % 3 == 1 {
+            // RTP-looking: version 2, random rest.
+            if !buf.is_empty() {
+                buf[0] = 0x80;
+            }
+            let _ = s.send_to(&buf, ("127.0.0.1", low + (rnd() % 20) as u16));
+        } else {
+            let _ = s.send_to(&buf, ("127.0.0.1", low + (rnd() % 20) as u16));
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    pj.hangup();
+    let ev = pj.wait_for(T, |v| v["ev"] == "disconnected");
+    assert_eq!(ev["code"], 200, "{}", pj.events());
+    // Still serving new calls.
+    pj.call(&format!("sip:answer@{}", app.sip_addr));
+    pj.wait_state("CONFIRMED", T);
+    pj.hangup();
+    let status = app.terminate();
+    assert!(status.success(), "{status}");
+}
