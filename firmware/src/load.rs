@@ -129,6 +129,11 @@ fn write_config(dir: &Path, callee_phone: SocketAddr) -> Result<(), Error> {
 
 /// CPU time (user + system, seconds) and resident memory (kB) of a process.
 fn sample(pid: u32) -> Option<(f64, u64)> {
+    sample_split(pid).map(|(u, s, rss)| (u + s, rss))
+}
+
+/// User and system CPU time (seconds) and resident memory (kB) of a process.
+fn sample_split(pid: u32) -> Option<(f64, f64, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name, which is in parentheses and may hold spaces.
     let after = stat.rsplit_once(')')?.1;
@@ -142,7 +147,7 @@ fn sample(pid: u32) -> Option<(f64, u64)> {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())?;
     // USER_HZ is 100 on every Linux architecture dsmbox targets.
-    Some(((utime + stime) / 100.0, rss))
+    Some((utime / 100.0, stime / 100.0, rss))
 }
 
 struct Appliance {
@@ -197,6 +202,8 @@ pub struct LevelResult {
     pub up: usize,
     /// dsmbox's share of one core over the hold period, in percent.
     pub cpu_percent: f64,
+    /// The part of `cpu_percent` spent in the kernel (UDP send and receive, mostly).
+    pub kernel_percent: f64,
     /// dsmbox's resident memory with all calls up, in MB.
     pub rss_mb: f64,
 }
@@ -253,13 +260,17 @@ async fn concurrent(
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let t0 = Instant::now();
-    let s0 = sample(pid);
+    let s0 = sample_split(pid);
     tokio::time::sleep(hold).await;
-    let s1 = sample(pid);
+    let s1 = sample_split(pid);
     let wall = t0.elapsed().as_secs_f64();
-    let (cpu_percent, rss_mb) = match (s0, s1) {
-        (Some((c0, _)), Some((c1, rss))) => ((c1 - c0) / wall * 100.0, rss as f64 / 1024.0),
-        _ => (f64::NAN, f64::NAN),
+    let (cpu_percent, kernel_percent, rss_mb) = match (s0, s1) {
+        (Some((u0, k0, _)), Some((u1, k1, rss))) => (
+            (u1 + k1 - u0 - k0) / wall * 100.0,
+            (k1 - k0) / wall * 100.0,
+            rss as f64 / 1024.0,
+        ),
+        _ => (f64::NAN, f64::NAN, f64::NAN),
     };
     for c in &calls {
         caller.borrow_mut().hangup(Instant::now(), *c);
@@ -278,6 +289,7 @@ async fn concurrent(
         calls: level,
         up: up.len(),
         cpu_percent,
+        kernel_percent,
         rss_mb,
     }
 }
@@ -399,8 +411,8 @@ pub fn run(opts: &LoadOptions) -> Result<bool, Error> {
             for &level in &opts.levels {
                 let r = concurrent(name, app.sip, pid, level, Duration::from_secs(opts.hold_secs), &caller, &mut crx).await;
                 println!(
-                    "{kind:>12} {:>4}: {:>4} up, dsmbox CPU {:>6.1} % of one core, RSS {:>6.1} MB",
-                    r.calls, r.up, r.cpu_percent, r.rss_mb
+                    "{kind:>12} {:>4}: {:>4} up, dsmbox CPU {:>6.1} % of one core ({:.1} % in the kernel), RSS {:>6.1} MB",
+                    r.calls, r.up, r.cpu_percent, r.kernel_percent, r.rss_mb
                 );
                 levels.push((kind, r));
             }
@@ -434,17 +446,18 @@ pub fn run(opts: &LoadOptions) -> Result<bool, Error> {
     );
     println!("the shape of SEMS's own benchmark, which its figures describe.\n");
     println!(
-        "| calls | kind | up | dsmbox CPU (% of one core) | per call | RSS (MB) | SEMS 2.1, quoted: CPU / RSS (ratio SEMS/ours) |"
+        "| calls | kind | up | dsmbox CPU (% of one core) | of which kernel | per call | RSS (MB) | SEMS 2.1, quoted: CPU / RSS (ratio SEMS/ours) |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for (kind, r) in &levels {
         let sems_cpu = r.calls as f64 * 0.1;
         let sems_rss = 10.0 + 0.45 * r.calls as f64;
         println!(
-            "| {} | {kind} | {} | {:.1} % | {:.3} % | {:.1} | ~{:.0} % / ~{:.0} MB ({:.1}x / {:.1}x) |",
+            "| {} | {kind} | {} | {:.1} % | {:.1} % | {:.3} % | {:.1} | ~{:.0} % / ~{:.0} MB ({:.1}x / {:.1}x) |",
             r.calls,
             r.up,
             r.cpu_percent,
+            r.kernel_percent,
             r.cpu_percent / r.calls as f64,
             r.rss_mb,
             sems_cpu,

@@ -85,7 +85,6 @@ pub struct Switchboard {
     advertised_ip: IpAddr,
     scratch: Vec<u8>,
     rx_buf: Vec<u8>,
-    tick_ids: Vec<LegId>,
     ticks: u64,
 }
 
@@ -173,7 +172,6 @@ impl Switchboard {
             advertised_ip,
             scratch: vec![0u8; media::rtp::MAX_DATAGRAM],
             rx_buf: vec![0u8; 2048],
-            tick_ids: Vec::new(),
             ticks: 0,
         }
     }

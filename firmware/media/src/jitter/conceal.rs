@@ -147,6 +147,23 @@ impl Concealer {
         out
     }
 
+    /// Whether real samples would pass unchanged (no concealment or cross-fade under way).
+    pub(crate) fn is_passing_through(&self) -> bool {
+        self.run == 0
+    }
+
+    /// Records a frame of real samples that passed unchanged; the same as calling
+    /// [`Concealer::sample`] with each while [`Concealer::is_passing_through`].
+    pub(crate) fn pass_through(&mut self, frame: &[i16]) {
+        // Only the newest HISTORY samples matter.
+        let frame = &frame[frame.len().saturating_sub(HISTORY)..];
+        let first = frame.len().min(HISTORY - self.history_pos);
+        self.history[self.history_pos..self.history_pos + first].copy_from_slice(&frame[..first]);
+        let rest = frame.len() - first;
+        self.history[..rest].copy_from_slice(&frame[first..]);
+        self.history_pos = (self.history_pos + frame.len()) % HISTORY;
+    }
+
     /// Prepares a cross-fade from the current signal into whatever comes next, used when a
     /// frame was skipped in the middle of sound (a forced drift correction).
     pub(crate) fn splice(&mut self) {

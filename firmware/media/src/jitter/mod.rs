@@ -156,6 +156,9 @@ pub struct JitterBuffer {
     last_frame_quiet: bool,
     concealer: Concealer,
     stats: JitterStats,
+    /// Tests only: take the per-sample paths even where a fast path applies.
+    #[cfg(test)]
+    per_sample_only: bool,
 }
 
 impl Default for JitterBuffer {
@@ -188,14 +191,22 @@ impl JitterBuffer {
             last_frame_quiet: true,
             concealer: Concealer::default(),
             stats: JitterStats::default(),
+            #[cfg(test)]
+            per_sample_only: false,
         }
     }
 
     /// Forgets the stream (new SSRC, new call), keeping the counters.
     pub fn reset(&mut self) {
         let stats = self.stats;
+        #[cfg(test)]
+        let per_sample_only = self.per_sample_only;
         *self = Self::new(self.config);
         self.stats = stats;
+        #[cfg(test)]
+        {
+            self.per_sample_only = per_sample_only;
+        }
     }
 
     /// The counters.
@@ -226,6 +237,50 @@ impl JitterBuffer {
         } else {
             self.valid[i / 64] &= !(1 << (i % 64));
         }
+    }
+
+    /// Calls `f(word_index, mask)` for the validity words covering `len` samples from `ts`
+    /// (the ring wraps at a word boundary, so a range splits into whole-word pieces).
+    fn for_valid_words(ts: u32, len: usize, mut f: impl FnMut(usize, u64)) {
+        let mut pos = (ts & MASK) as usize;
+        let mut left = len;
+        while left > 0 {
+            let bit = pos % 64;
+            let take = (64 - bit).min(left);
+            let mask = if take == 64 {
+                u64::MAX
+            } else {
+                ((1u64 << take) - 1) << bit
+            };
+            f(pos / 64, mask);
+            pos = (pos + take) & MASK as usize;
+            left -= take;
+        }
+    }
+
+    /// Whether every sample of the range is present.
+    fn range_all_valid(&self, ts: u32, len: usize) -> bool {
+        let mut all = true;
+        Self::for_valid_words(ts, len, |w, m| all &= self.valid[w] & m == m);
+        all
+    }
+
+    /// Whether no sample of the range is present.
+    fn range_none_valid(&self, ts: u32, len: usize) -> bool {
+        let mut none = true;
+        Self::for_valid_words(ts, len, |w, m| none &= self.valid[w] & m == 0);
+        none
+    }
+
+    fn set_range_valid(&mut self, ts: u32, len: usize, v: bool) {
+        let valid = &mut self.valid;
+        Self::for_valid_words(ts, len, |w, m| {
+            if v {
+                valid[w] |= m;
+            } else {
+                valid[w] &= !m;
+            }
+        });
     }
 
     /// Re-anchors the playout point so `ts` plays after the initial delay, emptying the ring.
@@ -307,6 +362,16 @@ impl JitterBuffer {
             return PushOutcome::Late;
         }
         self.restart_votes = 0;
+        // Fast path, the usual case: the whole packet is ahead of the playout point and none
+        // of it is stored yet, so it is decoded straight into the ring.
+        if lead >= 0 && !self.force_per_sample() && self.range_none_valid(ts, n) {
+            let at = (ts & MASK) as usize;
+            let first = n.min(RING - at);
+            law.decode(&payload[..first], &mut self.samples[at..at + first]);
+            law.decode(&payload[first..], &mut self.samples[..n - first]);
+            self.set_range_valid(ts, n, true);
+            return self.stored(ts, n, lead, outcome);
+        }
         let mut decoded = [0i16; MAX_PACKET_SAMPLES];
         law.decode(payload, &mut decoded[..n]);
         let mut fresh = 0usize;
@@ -323,6 +388,11 @@ impl JitterBuffer {
             self.stats.packets_duplicate += 1;
             return PushOutcome::Duplicate;
         }
+        self.stored(ts, n, lead, outcome)
+    }
+
+    /// Bookkeeping after `n` samples from `ts` were stored.
+    fn stored(&mut self, ts: u32, n: usize, lead: i32, outcome: PushOutcome) -> PushOutcome {
         let end = ts.wrapping_add(n as u32);
         if (end.wrapping_sub(self.newest_end) as i32) > 0 {
             self.newest_end = end;
@@ -330,6 +400,17 @@ impl JitterBuffer {
         self.record_lead(lead);
         self.stats.packets_stored += 1;
         outcome
+    }
+
+    /// Tests compare the fast paths against the per-sample paths they shortcut.
+    #[cfg(test)]
+    fn force_per_sample(&self) -> bool {
+        self.per_sample_only
+    }
+
+    #[cfg(not(test))]
+    fn force_per_sample(&self) -> bool {
+        false
     }
 
     fn record_lead(&mut self, lead: i32) {
@@ -463,6 +544,23 @@ impl JitterBuffer {
             }
             Adjust::None => {}
         }
+        // Fast path, the usual case: the whole frame is present and no concealment is under
+        // way, so it is copied out of the ring as it is.
+        if !self.force_per_sample()
+            && self.concealer.is_passing_through()
+            && self.range_all_valid(self.play_ts, FRAME_SAMPLES)
+        {
+            let at = (self.play_ts & MASK) as usize;
+            let first = FRAME_SAMPLES.min(RING - at);
+            out[..first].copy_from_slice(&self.samples[at..at + first]);
+            out[first..].copy_from_slice(&self.samples[..FRAME_SAMPLES - first]);
+            self.set_range_valid(self.play_ts, FRAME_SAMPLES, false);
+            self.concealer.pass_through(&out);
+            self.play_ts = self.play_ts.wrapping_add(FRAME as u32);
+            let sum: u32 = out.iter().map(|s| u32::from(s.unsigned_abs())).sum();
+            self.last_frame_quiet = (sum / FRAME_SAMPLES as u32) < QUIET_MEAN_ABS;
+            return out;
+        }
         let mut concealed = false;
         let mut sum = 0u32;
         for (i, o) in out.iter_mut().enumerate() {
@@ -497,6 +595,66 @@ mod tests {
         (0..n)
             .map(|i| ulaw_encode((((first_sample as usize + i) % 200) as i16 - 100) * 50))
             .collect()
+    }
+
+    /// The fast paths (whole packet stored at once, whole frame copied out) must give exactly
+    /// what the per-sample paths give, on streams with loss, reordering, duplicates, jitter,
+    /// odd packet sizes, marker-bit jumps and timestamp wrap.
+    #[test]
+    fn fast_paths_match_the_per_sample_paths() {
+        for seed in 1..=16u64 {
+            let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let mut rnd = move |n: u64| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x % n
+            };
+            let mut fast = JitterBuffer::default();
+            let mut slow = JitterBuffer {
+                per_sample_only: true,
+                ..JitterBuffer::default()
+            };
+            let mut ts = 4_294_960_000u32.wrapping_add(rnd(100_000) as u32);
+            let mut held: Vec<(u32, Vec<u8>)> = Vec::new();
+            for tick in 0..2500u32 {
+                let ptime = [80usize, 160, 160, 160, 240, 100][rnd(6) as usize];
+                if rnd(40) == 0 {
+                    ts = ts.wrapping_add(rnd(20_000) as u32); // a jump
+                }
+                let p = packet(tick.wrapping_mul(37), ptime);
+                let marker = rnd(30) == 0;
+                match rnd(12) {
+                    0 => {}                          // lost
+                    1 => held.push((ts, p.clone())), // delayed
+                    2 => {
+                        for jb in [&mut fast, &mut slow] {
+                            jb.push(ts, marker, Law::Ulaw, &p);
+                            jb.push(ts, false, Law::Ulaw, &p); // duplicated
+                        }
+                    }
+                    _ => {
+                        let a = fast.push(ts, marker, Law::Ulaw, &p);
+                        let b = slow.push(ts, marker, Law::Ulaw, &p);
+                        assert_eq!(a, b, "seed {seed} tick {tick}");
+                    }
+                }
+                if rnd(3) == 0
+                    && let Some((t, q)) = held.pop()
+                {
+                    assert_eq!(
+                        fast.push(t, false, Law::Alaw, &q),
+                        slow.push(t, false, Law::Alaw, &q)
+                    );
+                }
+                ts = ts.wrapping_add(ptime as u32);
+                for _ in 0..[1, 1, 1, 0, 2][rnd(5) as usize] {
+                    assert_eq!(fast.pop(), slow.pop(), "seed {seed} tick {tick}");
+                }
+            }
+            assert_eq!(fast.stats(), slow.stats(), "seed {seed}");
+            assert!(fast.stats().packets_stored > 1000);
+        }
     }
 
     #[test]

@@ -237,9 +237,12 @@ struct Params {
 }
 
 #[derive(Debug, Clone)]
+/// A queued packet: its header, and where its payload is in `tx_payloads`. The payloads
+/// stay put in their slots (a packet is a few hundred bytes; the queue moves only these).
 struct OutPacket {
     header: RtpHeader,
-    payload: heapless::Vec<u8, MAX_PAYLOAD>,
+    slot: usize,
+    len: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -315,6 +318,10 @@ pub struct MediaSession {
     pending_ts: u32,
     sent_since_report: bool,
     tx: heapless::Deque<OutPacket, TX_QUEUE>,
+    /// Payload slots, used in rotation: at most `TX_QUEUE` packets are queued, so the next
+    /// slot is always free (or the one of the oldest packet, dropped to make room).
+    tx_payloads: [[u8; MAX_PAYLOAD]; TX_QUEUE],
+    tx_next_slot: usize,
 
     reporter: RtcpReporter,
     bye_pending: bool,
@@ -356,6 +363,8 @@ impl MediaSession {
             pending_ts: 0,
             sent_since_report: false,
             tx: heapless::Deque::new(),
+            tx_payloads: [[0; MAX_PAYLOAD]; TX_QUEUE],
+            tx_next_slot: 0,
             reporter: RtcpReporter::new(now, config.wall_clock, config.seed),
             bye_pending: false,
             closed: false,
@@ -460,8 +469,9 @@ impl MediaSession {
 
     /// Arrival time on the 8 kHz media clock, for the jitter estimate (RFC 3550 A.8).
     fn arrival_units(&self, now: Instant) -> u32 {
-        let us = now.saturating_duration_since(self.epoch).as_micros();
-        (us * u128::from(crate::SAMPLE_RATE) / 1_000_000) as u32
+        // u64 microseconds last 584 000 years; a u128 division costs a library call per packet.
+        let us = now.saturating_duration_since(self.epoch).as_micros() as u64;
+        (us * u64::from(crate::SAMPLE_RATE) / 1_000_000) as u32
     }
 
     /// Handles a datagram received on the RTP socket (RTCP multiplexed on it too).
@@ -632,20 +642,28 @@ impl MediaSession {
     /// nothing to say: it drives the media clock and RFC 4733 sending.
     pub fn push_frame(&mut self, _now: Instant, frame: &Frame) {
         let clock = self.sender.clock();
-        let Some(params) = self.params.clone() else {
+        // The few fields used here, copied: the borrow of `params` must not outlive them.
+        let Some((sends, send_telephone_event, send_codec, ptime_samples)) =
+            self.params.as_ref().map(|p| {
+                (
+                    p.direction.sends(),
+                    p.send_telephone_event,
+                    p.send_codec,
+                    p.ptime_samples,
+                )
+            })
+        else {
             self.sender.skip(FRAME_SAMPLES as u32);
             return;
         };
-        let can_send = params.direction.sends() && self.rtp_destination().is_some() && !self.closed;
+        let can_send = sends && self.rtp_destination().is_some() && !self.closed;
         let mut voice = can_send && !self.muted;
         if can_send
-            && let Some(pt) = params.send_telephone_event
+            && let Some(pt) = send_telephone_event
             && let Some(ev) = self.events_out.tick(clock)
         {
             let header = self.sender.header(pt, ev.timestamp, ev.marker);
-            let mut payload = heapless::Vec::new();
-            let _ = payload.extend_from_slice(&ev.payload.to_bytes());
-            self.enqueue(OutPacket { header, payload });
+            self.enqueue(header, &ev.payload.to_bytes());
             voice = false; // RFC 4733 §2.5.1.2: no voice while an event is sent
         }
         if !voice {
@@ -656,19 +674,19 @@ impl MediaSession {
         if self.pending_len == 0 {
             self.pending_ts = clock;
         }
-        let law = params.send_codec.law;
+        let law = send_codec.law;
         let end = self.pending_len + FRAME_SAMPLES;
         law.encode(frame, &mut self.pending[self.pending_len..end]);
         self.pending_len = end;
         self.sender.advance(FRAME_SAMPLES as u32);
-        let n = params.ptime_samples;
+        let n = ptime_samples;
         let mut start = 0;
         while self.pending_len - start >= n {
             let ts = self.pending_ts.wrapping_add(start as u32);
-            let header = self.sender.voice_header(params.send_codec.payload_type, ts);
-            let mut payload = heapless::Vec::new();
-            let _ = payload.extend_from_slice(&self.pending[start..start + n]);
-            self.enqueue(OutPacket { header, payload });
+            let header = self.sender.voice_header(send_codec.payload_type, ts);
+            let (slot, len) = self.take_slot(n);
+            self.tx_payloads[slot][..len].copy_from_slice(&self.pending[start..start + len]);
+            let _ = self.tx.push_back(OutPacket { header, slot, len });
             start += n;
         }
         if start > 0 {
@@ -678,12 +696,21 @@ impl MediaSession {
         }
     }
 
-    fn enqueue(&mut self, p: OutPacket) {
+    fn enqueue(&mut self, header: RtpHeader, payload: &[u8]) {
+        let (slot, len) = self.take_slot(payload.len());
+        self.tx_payloads[slot][..len].copy_from_slice(&payload[..len]);
+        let _ = self.tx.push_back(OutPacket { header, slot, len });
+    }
+
+    /// Makes room in the queue and returns the next payload slot, with `len` capped to it.
+    fn take_slot(&mut self, len: usize) -> (usize, usize) {
         if self.tx.is_full() {
             self.tx.pop_front();
             self.stats.transmit_dropped += 1;
         }
-        let _ = self.tx.push_back(p);
+        let slot = self.tx_next_slot;
+        self.tx_next_slot = (slot + 1) % TX_QUEUE;
+        (slot, len.min(MAX_PAYLOAD))
     }
 
     /// Queues one RFC 4733 digit of `duration_ms` (40..=8000, clamped) at the negotiated
@@ -772,9 +799,10 @@ impl MediaSession {
             let Some(destination) = self.rtp_destination() else {
                 continue;
             };
-            match p.header.write(&p.payload, buf) {
+            let payload = &self.tx_payloads[p.slot][..p.len];
+            match p.header.write(payload, buf) {
                 Ok(len) => {
-                    self.sender.record_sent(p.header.timestamp, p.payload.len());
+                    self.sender.record_sent(p.header.timestamp, p.len);
                     self.sent_since_report = true;
                     self.stats.rtp_sent += 1;
                     return Some(Transmit {
