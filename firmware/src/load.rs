@@ -204,6 +204,11 @@ pub struct LevelResult {
     pub cpu_percent: f64,
     /// The part of `cpu_percent` spent in the kernel (UDP send and receive, mostly).
     pub kernel_percent: f64,
+    /// Of the 20 ms frames the callers played during the hold, the share concealed because
+    /// dsmbox's audio came late or not at all (its punctuality under this load).
+    pub concealed_percent: f64,
+    /// The load generator's own CPU share: near 100 % it, not dsmbox, is the bottleneck.
+    pub generator_percent: f64,
     /// dsmbox's resident memory with all calls up, in MB.
     pub rss_mb: f64,
 }
@@ -261,8 +266,18 @@ async fn concurrent(
     tokio::time::sleep(Duration::from_secs(1)).await;
     let t0 = Instant::now();
     let s0 = sample_split(pid);
+    let g0 = sample(std::process::id());
+    let (played0, concealed0) = caller.borrow().frames_played_and_concealed();
     tokio::time::sleep(hold).await;
     let s1 = sample_split(pid);
+    let g1 = sample(std::process::id());
+    let (played1, concealed1) = caller.borrow().frames_played_and_concealed();
+    let played = played1.saturating_sub(played0);
+    let concealed_percent = if played > 0 {
+        concealed1.saturating_sub(concealed0) as f64 / played as f64 * 100.0
+    } else {
+        f64::NAN
+    };
     let wall = t0.elapsed().as_secs_f64();
     let (cpu_percent, kernel_percent, rss_mb) = match (s0, s1) {
         (Some((u0, k0, _)), Some((u1, k1, rss))) => (
@@ -271,6 +286,10 @@ async fn concurrent(
             rss as f64 / 1024.0,
         ),
         _ => (f64::NAN, f64::NAN, f64::NAN),
+    };
+    let generator_percent = match (g0, g1) {
+        (Some((c0, _)), Some((c1, _))) => (c1 - c0) / wall * 100.0,
+        _ => f64::NAN,
     };
     for c in &calls {
         caller.borrow_mut().hangup(Instant::now(), *c);
@@ -290,6 +309,8 @@ async fn concurrent(
         up: up.len(),
         cpu_percent,
         kernel_percent,
+        concealed_percent,
+        generator_percent,
         rss_mb,
     }
 }
@@ -411,8 +432,8 @@ pub fn run(opts: &LoadOptions) -> Result<bool, Error> {
             for &level in &opts.levels {
                 let r = concurrent(name, app.sip, pid, level, Duration::from_secs(opts.hold_secs), &caller, &mut crx).await;
                 println!(
-                    "{kind:>12} {:>4}: {:>4} up, dsmbox CPU {:>6.1} % of one core ({:.1} % in the kernel), RSS {:>6.1} MB",
-                    r.calls, r.up, r.cpu_percent, r.kernel_percent, r.rss_mb
+                    "{kind:>12} {:>4}: {:>4} up, dsmbox CPU {:>6.1} % of one core ({:.1} % in the kernel), RSS {:>6.1} MB, frames concealed at the callers {:.2} % (generator CPU {:.0} %)",
+                    r.calls, r.up, r.cpu_percent, r.kernel_percent, r.rss_mb, r.concealed_percent, r.generator_percent
                 );
                 levels.push((kind, r));
             }
@@ -446,20 +467,21 @@ pub fn run(opts: &LoadOptions) -> Result<bool, Error> {
     );
     println!("the shape of SEMS's own benchmark, which its figures describe.\n");
     println!(
-        "| calls | kind | up | dsmbox CPU (% of one core) | of which kernel | per call | RSS (MB) | SEMS 2.1, quoted: CPU / RSS (ratio SEMS/ours) |"
+        "| calls | kind | up | dsmbox CPU (% of one core) | of which kernel | per call | RSS (MB) | frames concealed at the callers | SEMS 2.1, quoted: CPU / RSS (ratio SEMS/ours) |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for (kind, r) in &levels {
         let sems_cpu = r.calls as f64 * 0.1;
         let sems_rss = 10.0 + 0.45 * r.calls as f64;
         println!(
-            "| {} | {kind} | {} | {:.1} % | {:.1} % | {:.3} % | {:.1} | ~{:.0} % / ~{:.0} MB ({:.1}x / {:.1}x) |",
+            "| {} | {kind} | {} | {:.1} % | {:.1} % | {:.3} % | {:.1} | {:.2} % | ~{:.0} % / ~{:.0} MB ({:.1}x / {:.1}x) |",
             r.calls,
             r.up,
             r.cpu_percent,
             r.kernel_percent,
             r.cpu_percent / r.calls as f64,
             r.rss_mb,
+            r.concealed_percent,
             sems_cpu,
             sems_rss,
             sems_cpu / r.cpu_percent,

@@ -93,6 +93,9 @@ impl std::fmt::Debug for Phone {
     }
 }
 
+/// Receive buffer asked for the phone's shared RTP socket (bytes).
+const RTP_RECV_BUFFER: usize = 8 << 20;
+
 impl Phone {
     /// A phone on 127.0.0.1 with free ports; events go to the returned receiver.
     pub fn new(
@@ -101,6 +104,13 @@ impl Phone {
     ) -> std::io::Result<(Phone, mpsc::UnboundedReceiver<PhoneEvent>)> {
         let sip_sock = UdpSocket::bind("127.0.0.1:0")?;
         let rtp_sock = UdpSocket::bind("127.0.0.1:0")?;
+        // One socket carries every call of this phone: a load test's hundreds of calls arrive
+        // as one burst per 20 ms, more than the default buffer (about 200 small datagrams)
+        // holds. Real phones have a socket per call; this one needs room for all of them.
+        // The kernel caps the size at net.core.rmem_max; a smaller buffer is not an error.
+        if let Err(e) = socket2::SockRef::from(&rtp_sock).set_recv_buffer_size(RTP_RECV_BUFFER) {
+            log::warn!("phone {name}: RTP receive buffer: {e}");
+        }
         sip_sock.set_nonblocking(true)?;
         rtp_sock.set_nonblocking(true)?;
         let sip_addr = sip_sock.local_addr()?;
@@ -210,6 +220,15 @@ impl Phone {
             .get(&call)
             .and_then(|c| c.heard.as_deref())
             .unwrap_or(&[])
+    }
+
+    /// Over the calls alive: 20 ms frames played out of the jitter buffers, and of those the
+    /// frames concealed (audio that came late or not at all) — how punctual the far end is.
+    pub fn frames_played_and_concealed(&self) -> (u64, u64) {
+        self.calls.values().fold((0, 0), |(out, conc), c| {
+            let j = c.session.stats().jitter;
+            (out + j.frames_out, conc + j.frames_concealed)
+        })
     }
 
     /// Number of calls alive.

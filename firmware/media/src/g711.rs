@@ -178,12 +178,18 @@ impl Law {
     /// Encodes `pcm` into `out` (which must be at least as long); returns the bytes written.
     pub fn encode(self, pcm: &[i16], out: &mut [u8]) -> usize {
         let n = pcm.len().min(out.len());
-        let f = match self {
-            Law::Ulaw => ulaw_encode,
-            Law::Alaw => alaw_encode,
-        };
-        for (o, s) in out[..n].iter_mut().zip(pcm) {
-            *o = f(*s);
+        // One loop per law, so the encoder is inlined rather than called per sample.
+        match self {
+            Law::Ulaw => {
+                for (o, s) in out[..n].iter_mut().zip(pcm) {
+                    *o = ulaw_encode(*s);
+                }
+            }
+            Law::Alaw => {
+                for (o, s) in out[..n].iter_mut().zip(pcm) {
+                    *o = alaw_encode(*s);
+                }
+            }
         }
         n
     }
