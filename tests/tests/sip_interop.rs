@@ -298,3 +298,43 @@ fn garbage_on_every_port_does_not_disturb_a_call() {
     let status = app.terminate();
     assert!(status.success(), "{status}");
 }
+
+/// `dlg.refer`: dsmbox answers a baresip call and transfers it (RFC 3515) to a pjsua phone;
+/// baresip accepts the REFER, reports progress by NOTIFY (which dsmbox answers) and calls
+/// the target, which sees the call come from baresip.
+#[test]
+fn dlg_refer_transfers_the_caller_to_another_phone() {
+    let mut target = Pjsua::start(PjsuaOptions {
+        user: "target".into(),
+        auto_answer: 200,
+        ..Default::default()
+    });
+    let xfer = "import(mod_dlg);\ninitial state START;\n\
+transition \"up\" START - sessionStart / setTimer(1, 1) -> UP;\nstate UP;\n\
+transition \"transfer\" UP - timer(#id == 1) / dlg.refer($config.target) -> REFERRED;\nstate REFERRED;\n\
+transition \"bye\" REFERRED - hangup / stop(false) -> END;\nstate END;\n";
+    let (_dir, app) = answering_box(
+        "sip-refer",
+        "",
+        &[("xfer", xfer)],
+        "xfer",
+        &format!("target={}\n", target.uri("target")),
+    );
+    let silence_dir = TempDir::new("sip-refer-bs");
+    let silence = silence_dir.path().join("s.wav");
+    e2e::audio::write_wav(&silence, &vec![0; 8000 * 20]);
+    let mut bs = Baresip::start(BaresipOptions {
+        user: "transferee".into(),
+        auto_answer: false,
+        audio_source: silence,
+        ipv6: false,
+    });
+    bs.command("dial", &format!("sip:xfer@{}", app.sip_addr));
+    bs.wait_event("CALL_ESTABLISHED", T);
+    let incoming = target.wait_for(T, |v| v["ev"] == "incoming");
+    let from = incoming["from"].as_str().unwrap_or_default().to_owned();
+    assert!(from.contains("transferee"), "target called by {from}");
+    target.wait_state("CONFIRMED", T);
+    target.hangup();
+    let _ = app.terminate();
+}

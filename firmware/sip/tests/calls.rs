@@ -1041,3 +1041,53 @@ fn their_bye_while_our_bye_waits_for_the_ack() {
     net.run_for(Duration::from_secs(60));
     assert!(net.ep(a).is_idle() && net.ep(b).is_idle());
 }
+
+/// REFER and the NOTIFYs of its implicit subscription (RFC 3515): the REFER goes out with its
+/// Refer-To, and a NOTIFY in the dialog reaches the layer above, which answers it.
+#[test]
+fn refer_out_and_notify_in_the_dialog() {
+    let mut net = Net::new(1, 0.0);
+    let (a, b, ca, cb) = established(&mut net);
+    let now = net.now;
+    let mut refer = InDialogRequest::new(Method::Refer);
+    refer
+        .headers
+        .push(HeaderName::ReferTo, "<sip:carol@127.0.0.1:5099>");
+    net.ep(a).send_request(now, ca, refer).unwrap();
+    net.run_for(Duration::from_millis(50));
+    // b does not take REFER (405), but the request arrived with its header.
+    assert!(net.has_event(
+        a,
+        |e| matches!(e, Event::InDialogResponse { status, .. } if status.code() == 405)
+    ));
+    // The other way: a NOTIFY in the dialog goes up and is answered by the layer above.
+    let now = net.now;
+    net.ep(b)
+        .send_request(
+            now,
+            cb,
+            InDialogRequest::new(Method::Notify)
+                .with_body(Body::new("message/sipfrag", "SIP/2.0 200 OK")),
+        )
+        .unwrap();
+    net.run_for(Duration::from_millis(50));
+    let Some((
+        _,
+        Event::InDialogRequest {
+            request, message, ..
+        },
+    )) = net.find_event(a, |e| matches!(e, Event::InDialogRequest { .. }))
+    else {
+        panic!("NOTIFY not surfaced")
+    };
+    assert_eq!(message.method, Method::Notify);
+    let now = net.now;
+    net.ep(a)
+        .respond(now, ca, request, Reply::status(StatusCode::OK))
+        .unwrap();
+    net.run_for(Duration::from_millis(50));
+    assert!(net.has_event(
+        b,
+        |e| matches!(e, Event::InDialogResponse { status, .. } if status.code() == 200)
+    ));
+}

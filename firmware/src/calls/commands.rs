@@ -44,8 +44,20 @@ impl Switchboard {
                 log::warn!("leg {tag}: B2BUA actions are not supported by dsmbox; ignored");
             }
             Command::Bye { .. } => self.hang_up(now, id),
-            Command::Refer { to, .. } => {
-                log::warn!("leg {tag}: dlg.refer({to}) is not supported yet; ignored");
+            Command::Refer { to, expires } => {
+                // RFC 3515: the peer answers 202 and reports the transfer by NOTIFY (answered
+                // 200 in `in_dialog_request`). The target goes in as the script wrote it, as
+                // SEMS's AmSipDialog::refer does.
+                if let Some(call) = self.legs.get(&id).and_then(|l| l.call) {
+                    let mut r = sip::InDialogRequest::new(sip::msg::Method::Refer);
+                    r.headers.push(sip::msg::HeaderName::ReferTo, to);
+                    if let Some(e) = expires.filter(|e| *e > 0) {
+                        r.headers.push(sip::msg::HeaderName::Expires, e.to_string());
+                    }
+                    if let Err(e) = self.sip.send_request(now, call, r) {
+                        log::warn!("leg {tag}: dlg.refer: {e}");
+                    }
+                }
             }
             Command::Info { content_type, body } => {
                 if let Some(call) = self.legs.get(&id).and_then(|l| l.call) {

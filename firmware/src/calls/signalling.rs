@@ -473,6 +473,19 @@ impl Switchboard {
         let reply = match (msg.method.clone(), id) {
             (Method::Invite, Some(id)) => self.reinvite_answer(now, id, &msg),
             (Method::Info, _) => Reply::new(200),
+            // The progress of a transfer we asked for with dlg.refer (RFC 3515 §2.4.4).
+            (Method::Notify, Some(_)) => {
+                if let Some(b) = msg.body() {
+                    log::info!(
+                        "call {call:?}: transfer progress: {}",
+                        String::from_utf8_lossy(&b.data)
+                            .lines()
+                            .next()
+                            .unwrap_or("")
+                    );
+                }
+                Reply::new(200)
+            }
             (Method::Update, _) => Reply::new(501),
             _ => Reply::new(501),
         };

@@ -124,6 +124,9 @@ impl Endpoint {
                 }
             }
             Method::Info => self.surface_request(h, local, response_to, req),
+            // The implicit subscription of a REFER we sent reports by NOTIFY in the dialog
+            // (RFC 3515 §2.4.4); the application answers it.
+            Method::Notify => self.surface_request(h, local, response_to, req),
             Method::Options => {
                 let resp = self.response_for(&req, StatusCode::OK, None, Some(&tag));
                 self.answer(now, local, response_to, &req, &resp);
