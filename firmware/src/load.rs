@@ -78,7 +78,7 @@ fn write_config(dir: &Path, callee_phone: SocketAddr) -> Result<(), Error> {
         "dsmbox.conf",
         format!(
             "sip_ip=127.0.0.1\nsip_port=0\nrtp_low_port=20000\nrtp_high_port=29999\n\
-             application=$(ruri.user)\nloglevel=0\ndb_url=sqlite://{d}/dsmbox.db\n"
+             application=$(ruri.user)\nloglevel=1\ndb_url=sqlite://{d}/dsmbox.db\n"
         )
         .as_bytes(),
     )?;

@@ -206,10 +206,16 @@ pub async fn serve_until<F: std::future::Future<Output = ()>>(
         tokio::task::spawn_local(async move {
             let mut iv = tokio::time::interval(Duration::from_millis(20));
             iv.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            let mut health = crate::calls::TickHealth::default();
             loop {
-                iv.tick().await;
-                sb.borrow_mut().tick(Instant::now());
+                let due = iv.tick().await.into_std();
+                let now = Instant::now();
+                sb.borrow_mut().tick(now);
                 wake.notify_one();
+                let busy = now.elapsed();
+                if let Some(report) = health.record(now, now.saturating_duration_since(due), busy) {
+                    log::warn!("{report}");
+                }
             }
         });
     }

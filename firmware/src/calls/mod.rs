@@ -44,6 +44,7 @@ use crate::setup::Setup;
 
 pub use host::{DbPool, DsmHost, Rng, Services};
 pub use leg::{Direction, IdHasher, IdMap, Leg, LegId, LegMedia, SipState};
+pub use tick::TickHealth;
 
 /// Counters the management port reports (`calls`, `get_callsavg`, `get_cpsmax`, ...).
 #[derive(Debug, Clone, Default)]
