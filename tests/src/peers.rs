@@ -379,6 +379,21 @@ pub struct BaresipOptions {
     pub ipv6: bool,
 }
 
+impl BaresipOptions {
+    /// A phone that dials out (no auto-answer) and says nothing for `seconds`: its
+    /// "microphone" is a silent WAV written into `dir` (baresip hangs up when it ends).
+    pub fn silent_caller(user: &str, dir: &Path, seconds: usize) -> BaresipOptions {
+        let silence = dir.join(format!("{user}-silence.wav"));
+        crate::audio::write_wav(&silence, &vec![0; 8000 * seconds]);
+        BaresipOptions {
+            user: user.into(),
+            auto_answer: false,
+            audio_source: silence,
+            ipv6: false,
+        }
+    }
+}
+
 /// A baresip phone.
 pub struct Baresip {
     child: Child,

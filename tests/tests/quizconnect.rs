@@ -303,14 +303,7 @@ fn unreadable_database_gets_500() {
 fn baresip_as_the_caller() {
     let mut s = setup("qc-baresip", 200, "caller,callee,pin\n36,bob,1\n");
     let app = s.cfg.start();
-    let silence = s.dir.path().join("silence.wav");
-    write_wav(&silence, &vec![0; 8000 * 30]);
-    let mut bs = Baresip::start(BaresipOptions {
-        user: "bee".into(),
-        auto_answer: false,
-        audio_source: silence,
-        ipv6: false,
-    });
+    let mut bs = Baresip::start(BaresipOptions::silent_caller("bee", s.dir.path(), 30));
     bs.command("dial", &format!("sip:36@{}", app.sip_addr));
     let calls = ringing_callees(&s.callees, 1);
     s.callees

@@ -69,14 +69,7 @@ fn pjsua_and_baresip_call_in_are_answered_hold_and_hang_up() {
     assert_eq!(ev["code"], 200, "{}", pj.events());
 
     let silence_dir = TempDir::new("sip-answer-bs");
-    let silence = silence_dir.path().join("s.wav");
-    e2e::audio::write_wav(&silence, &vec![0; 8000 * 20]);
-    let mut bs = Baresip::start(BaresipOptions {
-        user: "bs".into(),
-        auto_answer: false,
-        audio_source: silence,
-        ipv6: false,
-    });
+    let mut bs = Baresip::start(BaresipOptions::silent_caller("bs", silence_dir.path(), 20));
     bs.command("dial", &format!("sip:answer@{}", app.sip_addr));
     bs.wait_event("CALL_ESTABLISHED", T);
     bs.command("hangup", "");
@@ -220,13 +213,9 @@ fn an_ipv6_phone_calls_the_ipv6_socket() {
         "",
     );
     let port = app.sip_addr.port();
-    let silence = dir.path().join("silence.wav");
-    e2e::audio::write_wav(&silence, &vec![0; 8000 * 20]);
     let mut bs = Baresip::start(BaresipOptions {
-        user: "bs6".into(),
-        auto_answer: false,
-        audio_source: silence,
         ipv6: true,
+        ..BaresipOptions::silent_caller("bs6", dir.path(), 20)
     });
     bs.command("dial", &format!("sip:answer@[::1]:{port}"));
     bs.wait_event("CALL_ESTABLISHED", T);
@@ -321,14 +310,11 @@ transition \"bye\" REFERRED - hangup / stop(false) -> END;\nstate END;\n";
         &format!("target={}\n", target.uri("target")),
     );
     let silence_dir = TempDir::new("sip-refer-bs");
-    let silence = silence_dir.path().join("s.wav");
-    e2e::audio::write_wav(&silence, &vec![0; 8000 * 20]);
-    let mut bs = Baresip::start(BaresipOptions {
-        user: "transferee".into(),
-        auto_answer: false,
-        audio_source: silence,
-        ipv6: false,
-    });
+    let mut bs = Baresip::start(BaresipOptions::silent_caller(
+        "transferee",
+        silence_dir.path(),
+        20,
+    ));
     bs.command("dial", &format!("sip:xfer@{}", app.sip_addr));
     bs.wait_event("CALL_ESTABLISHED", T);
     let incoming = target.wait_for(T, |v| v["ev"] == "incoming");
