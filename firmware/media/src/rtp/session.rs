@@ -236,9 +236,9 @@ struct Params {
     rtcp_mux: bool,
 }
 
-#[derive(Debug, Clone)]
 /// A queued packet: its header, and where its payload is in `tx_payloads`. The payloads
 /// stay put in their slots (a packet is a few hundred bytes; the queue moves only these).
+#[derive(Debug, Clone)]
 struct OutPacket {
     header: RtpHeader,
     slot: usize,
@@ -684,6 +684,7 @@ impl MediaSession {
         while self.pending_len - start >= n {
             let ts = self.pending_ts.wrapping_add(start as u32);
             let header = self.sender.voice_header(send_codec.payload_type, ts);
+            // `enqueue` by hand: the payload is borrowed from `self.pending`.
             let (slot, len) = self.take_slot(n);
             self.tx_payloads[slot][..len].copy_from_slice(&self.pending[start..start + len]);
             let _ = self.tx.push_back(OutPacket { header, slot, len });
