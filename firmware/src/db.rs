@@ -437,6 +437,25 @@ mod tests {
         Database::open_or_create(&DbLocation::Memory).unwrap()
     }
 
+    /// The SQL that docs/dsm-differences.md promises scripts, against the SQLite that
+    /// `.cargo/config.toml`'s `LIBSQLITE3_FLAGS` builds.
+    #[test]
+    fn the_bundled_sqlite_has_what_the_docs_promise_and_not_the_parts_left_out() {
+        let db = mem();
+        let json = db
+            .query("select json_extract('{\"pin\":\"12345\"}', '$.pin')", &[])
+            .unwrap();
+        assert_eq!(json.rows[0][0], "12345");
+        let sx = db.query("select soundex('Robert')", &[]).unwrap();
+        assert_eq!(sx.rows[0][0], "R163");
+        for left_out in ["fts5(body)", "fts4(body)", "rtree(id, x0, x1)"] {
+            let e = db
+                .execute(&format!("create virtual table t using {left_out}"), &[])
+                .unwrap_err();
+            assert!(e.to_string().contains("no such module"), "{left_out}: {e}");
+        }
+    }
+
     #[test]
     fn db_urls() {
         let base = Path::new("/etc/dsmbox");
